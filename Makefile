@@ -1,0 +1,58 @@
+# One task runner for developers and CI: `make demo`, `make test`, `make bench`, `make lint`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+PORT ?= 8001
+SITE_PORT ?= 8765
+DB ?= archive.db
+
+.PHONY: install demo test test-fast bench lint browser-deps redis-deps clean
+
+# The venv is rebuilt when pyproject.toml changes. pip is upgraded first: the pip 23.2 that
+# a new venv carries resolves lxml's html-clean extra wrongly and trafilatura fails to import.
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev,redis]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Serve the bundled sample site, crawl it into $(DB), print a summary, serve Datasette.
+demo: install
+	@set -e; \
+	$(BIN)/rassegna sample-site --port $(SITE_PORT) & site=$$!; \
+	trap 'kill $$site 2>/dev/null' EXIT INT TERM; \
+	for i in $$(seq 50); do curl -fs -o /dev/null http://127.0.0.1:$(SITE_PORT)/ && break; sleep 0.1; done; \
+	$(BIN)/rassegna crawl --db $(DB) --sources examples/sample-site.toml \
+	    -s DOWNLOAD_DELAY=0 -s AUTOTHROTTLE_ENABLED=False -s LOG_LEVEL=WARNING; \
+	$(BIN)/rassegna stats --db $(DB); \
+	echo "Datasette: http://127.0.0.1:$(PORT)/  (Ctrl-C to stop)"; \
+	$(BIN)/rassegna serve --db $(DB) --port $(PORT)
+
+# Debian packages some tests need; installed only when missing (root on these machines).
+browser-deps:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+redis-deps:
+	@command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+
+test: install browser-deps redis-deps
+	$(PY) -m pytest -q -p no:cacheprovider
+
+test-fast: install
+	$(PY) -m pytest -q -x -m "not browser and not redis"
+
+bench: install
+	$(PY) bench/extraction.py
+	$(PY) bench/archive.py
+	$(PY) bench/pipeline.py
+
+lint: install
+	$(BIN)/ruff check crawler extract archive rassegna tests bench
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info test-output

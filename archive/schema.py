@@ -1,0 +1,205 @@
+"""The archive.db schema, as sqlite-utils migrations recorded in the database.
+
+Every schema change is a new function registered on ``MIGRATIONS``; ``Archive`` applies the
+pending ones on open, so an archive written by an older rassegna upgrades itself. Never edit
+a migration that has shipped: add another.
+
+Tables are created with explicit SQL rather than ``insert(alter=True)`` so that column order,
+types and constraints are exactly what SPEC.md documents.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+MIGRATIONS = Migrations("rassegna-archive")
+
+# Columns of `articles` that come from the extractor's record, in table order. The archive's
+# own columns (id, url, source, first/last seen, run, HTTP validators) are added around them.
+RECORD_COLUMNS = (
+    "site_name", "hostname", "title", "description", "author", "authors",
+    "published_at", "modified_at", "language", "text", "word_count", "tags", "categories",
+    "image", "content_hash", "date_source", "date_naive", "extractor_version",
+)
+LIST_COLUMNS = ("authors", "tags", "categories")
+
+# unicode61 with remove_diacritics 2 folds case and accents, so "societa" finds "società".
+FTS_TOKENIZE = "unicode61 remove_diacritics 2"
+
+
+@MIGRATIONS()
+def m001_initial(db: Database) -> None:
+    """Articles with FTS5, their earlier versions, raw pages, runs, failures and sources."""
+    db.executescript(
+        """
+        CREATE TABLE articles (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL UNIQUE,
+            source TEXT NOT NULL,
+            site_name TEXT,
+            hostname TEXT,
+            title TEXT,
+            description TEXT,
+            author TEXT,
+            authors TEXT NOT NULL DEFAULT '[]',
+            published_at TEXT,
+            modified_at TEXT,
+            language TEXT,
+            text TEXT NOT NULL DEFAULT '',
+            word_count INTEGER NOT NULL DEFAULT 0,
+            tags TEXT NOT NULL DEFAULT '[]',
+            categories TEXT NOT NULL DEFAULT '[]',
+            image TEXT,
+            content_hash TEXT,
+            first_seen_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            crawl_run_id INTEGER REFERENCES crawl_runs(id),
+            date_source TEXT,
+            date_naive INTEGER NOT NULL DEFAULT 0,
+            extractor_version TEXT,
+            etag TEXT,
+            last_modified TEXT
+        );
+        CREATE INDEX idx_articles_source ON articles(source);
+        CREATE INDEX idx_articles_language ON articles(language);
+        CREATE INDEX idx_articles_author ON articles(author);
+        CREATE INDEX idx_articles_published_at ON articles(published_at);
+        CREATE INDEX idx_articles_first_seen_at ON articles(first_seen_at);
+        CREATE INDEX idx_articles_crawl_run_id ON articles(crawl_run_id);
+        CREATE INDEX idx_articles_extractor_version ON articles(extractor_version);
+        CREATE INDEX idx_articles_source_published_at ON articles(source, published_at);
+
+        CREATE TABLE article_versions (
+            id INTEGER PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles(id),
+            title TEXT,
+            description TEXT,
+            text TEXT,
+            content_hash TEXT,
+            extractor_version TEXT,
+            first_seen_at TEXT,
+            replaced_at TEXT NOT NULL,
+            crawl_run_id INTEGER REFERENCES crawl_runs(id)
+        );
+        CREATE INDEX idx_article_versions_article_id ON article_versions(article_id);
+        CREATE INDEX idx_article_versions_replaced_at ON article_versions(replaced_at);
+
+        CREATE TABLE raw_pages (
+            url TEXT PRIMARY KEY,
+            html BLOB NOT NULL,
+            compression TEXT NOT NULL DEFAULT 'zstd',
+            size INTEGER NOT NULL,
+            headers TEXT NOT NULL DEFAULT '{}',
+            status INTEGER,
+            fetched_at TEXT NOT NULL,
+            crawl_run_id INTEGER REFERENCES crawl_runs(id)
+        );
+
+        CREATE TABLE crawl_runs (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL DEFAULT 'running'
+                CHECK (status IN ('running', 'finished', 'interrupted', 'failed')),
+            pid INTEGER,
+            host TEXT,
+            settings TEXT NOT NULL DEFAULT '{}',
+            counts TEXT NOT NULL DEFAULT '{}',
+            error TEXT,
+            pages_fetched INTEGER NOT NULL DEFAULT 0,
+            articles_new INTEGER NOT NULL DEFAULT 0,
+            articles_changed INTEGER NOT NULL DEFAULT 0,
+            articles_unchanged INTEGER NOT NULL DEFAULT 0,
+            not_modified INTEGER NOT NULL DEFAULT 0,
+            failures INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX idx_crawl_runs_status ON crawl_runs(status);
+
+        CREATE TABLE failures (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL,
+            source TEXT,
+            crawl_run_id INTEGER REFERENCES crawl_runs(id),
+            stage TEXT NOT NULL,
+            error TEXT NOT NULL,
+            status INTEGER,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX idx_failures_crawl_run_id ON failures(crawl_run_id);
+        CREATE INDEX idx_failures_url ON failures(url);
+        CREATE INDEX idx_failures_stage ON failures(stage);
+
+        CREATE TABLE sources (
+            name TEXT PRIMARY KEY,
+            start_urls TEXT NOT NULL DEFAULT '[]',
+            feeds TEXT NOT NULL DEFAULT '[]',
+            sitemaps TEXT NOT NULL DEFAULT '[]',
+            allow TEXT NOT NULL DEFAULT '[]',
+            deny TEXT NOT NULL DEFAULT '[]',
+            language TEXT,
+            timezone TEXT,
+            max_depth INTEGER,
+            revisit TEXT,
+            config TEXT NOT NULL DEFAULT '{}',
+            updated_at TEXT NOT NULL
+        );
+        """
+    )
+    _create_fts(db)
+
+
+def _create_fts(db: Database) -> None:
+    """External-content FTS5 index on articles, synced by triggers.
+
+    Hand-written rather than ``enable_fts(create_triggers=True)`` because that trigger fires on
+    every UPDATE; ours fire only when an indexed column changes, so the frequent
+    "seen again, unchanged" update does not re-tokenise 5 KB of text. ``content="articles"``
+    (double quotes) is the spelling Datasette's ``detect_fts`` recognises.
+    """
+    db.executescript(
+        f"""
+        CREATE VIRTUAL TABLE articles_fts USING fts5(
+            title, description, text,
+            content="articles", content_rowid="id", tokenize="{FTS_TOKENIZE}"
+        );
+        CREATE TRIGGER articles_fts_ai AFTER INSERT ON articles BEGIN
+            INSERT INTO articles_fts(rowid, title, description, text)
+            VALUES (new.id, new.title, new.description, new.text);
+        END;
+        CREATE TRIGGER articles_fts_ad AFTER DELETE ON articles BEGIN
+            INSERT INTO articles_fts(articles_fts, rowid, title, description, text)
+            VALUES ('delete', old.id, old.title, old.description, old.text);
+        END;
+        CREATE TRIGGER articles_fts_au AFTER UPDATE OF title, description, text ON articles BEGIN
+            INSERT INTO articles_fts(articles_fts, rowid, title, description, text)
+            VALUES ('delete', old.id, old.title, old.description, old.text);
+            INSERT INTO articles_fts(rowid, title, description, text)
+            VALUES (new.id, new.title, new.description, new.text);
+        END;
+        """
+    )
+
+
+@MIGRATIONS()
+def m002_published_month(db: Database) -> None:
+    """A ``published_month`` (YYYY-MM) column so Datasette can facet articles by month.
+
+    Generated from ``published_at`` so it can never disagree with it; VIRTUAL because
+    ``ALTER TABLE ADD COLUMN`` cannot add a STORED one, and the index makes the facet cheap.
+    """
+    db.executescript(
+        """
+        ALTER TABLE articles ADD COLUMN published_month TEXT
+            GENERATED ALWAYS AS (substr(published_at, 1, 7)) VIRTUAL;
+        CREATE INDEX idx_articles_published_month ON articles(published_month);
+        """
+    )
+
+
+def migrate(db: Database) -> list[str]:
+    """Apply pending migrations; return the names applied (empty when up to date)."""
+    pending = [m.name for m in MIGRATIONS.pending(db)]
+    if pending:
+        MIGRATIONS.apply(db)
+    return pending

@@ -1,0 +1,62 @@
+"""Crawl progress: a live line on a terminal, periodic plain log lines under cron."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from twisted.internet import task
+
+logger = logging.getLogger(__name__)
+
+
+class ProgressExtension:
+    """Reports pages fetched, articles stored, failures and the rate every few seconds."""
+
+    def __init__(self, crawler: Crawler, interval: float) -> None:
+        self.crawler = crawler
+        self.interval = interval
+        self.tty = sys.stderr.isatty()
+        self.started = time.monotonic()
+        self.loop: task.LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ProgressExtension:
+        if not crawler.settings.getbool("PROGRESS_ENABLED"):
+            raise NotConfigured
+        interval = crawler.settings.getfloat("PROGRESS_INTERVAL", 2.0 if sys.stderr.isatty() else 60.0)
+        extension = cls(crawler, interval)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_opened(self, spider: object) -> None:
+        self.started = time.monotonic()
+        self.loop = task.LoopingCall(self.report)
+        self.loop.start(self.interval, now=False)
+
+    def spider_closed(self, spider: object, reason: str) -> None:
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()
+        if self.tty:
+            sys.stderr.write("\n")
+
+    def line(self) -> str:
+        stats = self.crawler.stats.get_stats()
+        pages = stats.get("rassegna/fetched", 0)
+        articles = stats.get("rassegna/outcome/new", 0) + stats.get("rassegna/outcome/changed", 0)
+        failures = sum(v for k, v in stats.items() if k.startswith("rassegna/failures/"))
+        rate = pages / max(time.monotonic() - self.started, 1e-6)
+        return (f"pages {pages} · articles new/changed {articles} · failures {failures} · "
+                f"{rate:.1f} pages/s")
+
+    def report(self) -> None:
+        if self.tty:
+            sys.stderr.write("\r" + self.line().ljust(80))
+            sys.stderr.flush()
+        else:
+            logger.info(self.line())

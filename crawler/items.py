@@ -1,0 +1,50 @@
+"""What the spider hands to the pipelines.
+
+Three kinds, each a plain dataclass: a fetched page to extract and store, a page the
+server says did not change (304), and a URL that failed at some stage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class PageItem:
+    """A fetched HTML page that may be an article."""
+
+    url: str  # canonical URL (the archive key unless rel=canonical says otherwise)
+    response_url: str
+    source: str
+    body: bytes
+    headers: dict[str, str]
+    status: int
+    fetched_at: str
+    charset: str | None = None
+    language_hint: str | None = None
+    timezone: str | None = None
+    hints: dict[str, Any] = field(default_factory=dict)
+    site_hosts: tuple[str, ...] = ()
+    # Set by ExtractPipeline.
+    record: dict[str, Any] | None = None
+
+
+@dataclass
+class NotModifiedItem:
+    """A revisited page that answered 304 Not Modified."""
+
+    url: str
+    source: str
+    fetched_at: str
+
+
+@dataclass
+class FailureItem:
+    """A URL that could not be fetched, parsed or stored."""
+
+    url: str
+    stage: str  # fetch | discover | extract | store
+    error: str
+    status: int | None = None
+    source: str | None = None

@@ -1,0 +1,129 @@
+"""Downloader middlewares: the SSRF guard, robots.txt Crawl-delay and Retry-After.
+
+Each is a small class built in ``from_crawler``; Scrapy's own middlewares do the rest
+(robots.txt rules, redirects, timeouts, size limits, compression).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import time
+from urllib.parse import urlsplit
+
+from protego import Protego
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Response
+from scrapy.utils.response import response_status_message
+
+from crawler.netguard import check_url
+
+logger = logging.getLogger(__name__)
+
+
+class NetGuardMiddleware:
+    """Refuses requests (redirects included) to non-http(s) URLs and to loopback, private,
+    link-local or cloud-metadata addresses, unless a source names that host itself."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> NetGuardMiddleware:
+        if not crawler.settings.getbool("NETGUARD_ENABLED"):
+            raise NotConfigured
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        allowed = getattr(self.crawler.spider, "allowed_hosts", set())
+        reason = check_url(request.url, allowed)
+        if reason:
+            raise IgnoreRequest(f"refused by the network guard: {reason}")
+
+
+class RobotsCrawlDelayMiddleware:
+    """Honours robots.txt ``Crawl-delay`` for the host's download slot.
+
+    Scrapy's RobotsTxtMiddleware obeys Allow/Disallow but ignores Crawl-delay. The robots.txt
+    request it sends passes through this middleware, so the delay is read from it here.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.user_agent = crawler.settings.get("USER_AGENT")
+        self.delays: dict[str, float] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RobotsCrawlDelayMiddleware:
+        if not crawler.settings.getbool("ROBOTSTXT_OBEY"):
+            raise NotConfigured
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if urlsplit(request.url).path == "/robots.txt" and response.status == 200:
+            try:
+                robots = Protego.parse(response.body.decode("utf-8", "replace"))
+                delay = robots.crawl_delay(self.user_agent)
+            except Exception:  # a broken robots.txt is Scrapy's business, not ours
+                delay = None
+            if delay:
+                self.delays[urlsplit(request.url).netloc] = float(delay)
+                logger.info("robots.txt of %s asks for Crawl-delay %s s", request.url, delay)
+        return response
+
+    def process_request(self, request: Request) -> None:
+        delay = self.delays.get(urlsplit(request.url).netloc)
+        if delay is None:
+            return
+        downloader = self.crawler.engine.downloader
+        slot = downloader.slots.get(downloader.get_slot_key(request))
+        # Re-applied before every request because AutoThrottle may lower the slot's delay.
+        if slot is not None and slot.delay < delay:
+            slot.delay = delay
+
+
+class RetryAfterMiddleware(RetryMiddleware):
+    """Scrapy's retries, waiting as long as a 429/503 ``Retry-After`` asks (up to a cap)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler.settings)
+        self.crawler = crawler
+        self.max_wait = crawler.settings.getfloat("RETRY_AFTER_MAX", 120.0)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
+        return cls(crawler)
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:
+        if request.meta.get("dont_retry") or response.status not in self.retry_http_codes:
+            return response
+        wait = retry_after_seconds(response.headers.get("Retry-After"))
+        if wait is not None and wait > self.max_wait:
+            logger.warning("%s asks to retry after %.0f s (> %s s): giving up", request.url, wait,
+                           self.max_wait)
+            return response
+        retry = self._retry(request, response_status_message(response.status))
+        if retry is None:
+            return response
+        if wait:
+            await asyncio.sleep(wait)
+        return retry
+
+
+def retry_after_seconds(value: bytes | str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    text = text.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (now if now is not None else time.time()))

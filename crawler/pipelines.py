@@ -1,0 +1,221 @@
+"""Item pipelines: extraction in a process pool, then batched writes to the archive."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from archive import Archive
+from crawler.canonical import choose_canonical
+from crawler.extraction import extract_page, make_pool
+from crawler.items import FailureItem, NotModifiedItem, PageItem
+
+logger = logging.getLogger(__name__)
+
+
+class ExtractPipeline:
+    """Turns a ``PageItem`` into an article record in a worker process.
+
+    Pages that are not articles are counted and dropped; pages with nothing to extract
+    become ``FailureItem``s so they land in ``failures``.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.workers = crawler.settings.getint("EXTRACT_WORKERS")
+        self.pool = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        self.pool = make_pool(self.workers)
+
+    def close_spider(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    async def process_item(self, item: Any) -> Any:
+        if not isinstance(item, PageItem):
+            return item
+        stats = self.crawler.stats
+        try:
+            result = await asyncio.wrap_future(self._submit(item))
+        except BrokenProcessPool:
+            # A worker died (out of memory, a C-level crash): replace the pool, record the page.
+            logger.error("extraction worker died on %s; restarting the pool", item.url)
+            self.pool = make_pool(self.workers)
+            result = {"error": "extraction worker died on this page"}
+        if "error" in result:
+            return FailureItem(item.url, "extract", result["error"], item.status, item.source)
+        record = result["record"]
+        if not record.get("is_article"):
+            stats.inc_value("rassegna/non_articles")
+            raise DropItem(
+                f"not an article ({record.get('is_article_reason')}): {item.url}",
+                log_level="DEBUG",
+            )
+        record["url"] = choose_canonical(item.url, record.get("canonical_url"))
+        item.record = record
+        return item
+
+    def _submit(self, item: PageItem):
+        return self.pool.submit(
+            extract_page,
+            item.body,
+            item.response_url,
+            item.fetched_at,
+            item.charset,
+            item.language_hint,
+            item.timezone,
+            item.hints,
+        )
+
+
+class ArchivePipeline:
+    """Writes articles, 304s and failures to ``archive.db`` in batched transactions.
+
+    Owns the crawl run: it starts the ``crawl_runs`` row, holds the archive's lock for the
+    whole run and records the final status and counts.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self.crawler = crawler
+        self.db_path = settings.get("ARCHIVE_DB")
+        self.batch_size = settings.getint("ARCHIVE_BATCH_SIZE")
+        self.flush_seconds = settings.getfloat("ARCHIVE_FLUSH_SECONDS")
+        self.buffer: list[dict[str, Any]] = []
+        self.last_flush = time.monotonic()
+        self.archive: Archive | None = None
+        self.run_id: int | None = None
+        self._lock = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
+        from scrapy import signals
+
+        pipeline = cls(crawler)
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    def open_spider(self) -> None:
+        self.archive = Archive(self.db_path)
+        spider = self.crawler.spider
+        self.run_id = self.archive.start_run(
+            settings=_run_settings(self.crawler),
+            sources=[s.name for s in getattr(spider, "sources", [])],
+        )
+        # Raises ArchiveLocked when another live crawl holds the archive.
+        self._lock = self.archive.lock(self.run_id)
+        self._lock.__enter__()
+        self.crawler.stats.set_value("rassegna/crawl_run_id", self.run_id)
+
+    def process_item(self, item: Any) -> Any:
+        row = self._row_for(item)
+        if row is not None:
+            self.buffer.append(row)
+        if len(self.buffer) >= self.batch_size or (
+            time.monotonic() - self.last_flush > self.flush_seconds
+        ):
+            self.flush()
+        return item
+
+    def close_spider(self) -> None:
+        if self.archive is not None:
+            self.flush()
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        if self.archive is None or self.run_id is None:
+            return
+        status = "finished" if reason == "finished" else "interrupted"
+        self.archive.finish_run(self.run_id, status=status, counts=_run_counts(self.crawler))
+        if self._lock is not None:
+            self._lock.__exit__(None, None, None)
+
+    def flush(self) -> None:
+        batch, self.buffer = self.buffer, []
+        self.last_flush = time.monotonic()
+        if not batch:
+            return
+        stats = self.crawler.stats
+        try:
+            outcomes = self.archive.write_batch(batch, run_id=self.run_id)
+        except Exception as exc:  # a bad row must not lose the batch: retry one by one
+            logger.error("batch write failed (%s); writing rows one at a time", exc)
+            outcomes = [self._write_one(row) for row in batch]
+        for outcome in outcomes:
+            stats.inc_value(f"rassegna/outcome/{outcome}")
+
+    def _write_one(self, row: dict[str, Any]) -> str:
+        try:
+            return self.archive.write_batch([row], run_id=self.run_id)[0]
+        except Exception as exc:
+            url = row.get("url") or row.get("record", {}).get("url")
+            logger.error("could not store %s: %s", url, exc)
+            failure = {"kind": "failure", "url": url, "stage": "store", "error": str(exc)}
+            return self.archive.write_batch([failure], run_id=self.run_id)[0]
+
+    def _row_for(self, item: Any) -> dict[str, Any] | None:
+        if isinstance(item, PageItem) and item.record is not None:
+            return {
+                "kind": "article",
+                "record": item.record,
+                "source": item.source,
+                "raw_html": item.body,
+                "headers": item.headers,
+                "status": item.status,
+                "fetched_at": item.fetched_at,
+            }
+        if isinstance(item, NotModifiedItem):
+            return {"kind": "not_modified", "url": item.url, "fetched_at": item.fetched_at}
+        if isinstance(item, FailureItem):
+            self.crawler.stats.inc_value(f"rassegna/failures/{item.stage}")
+            return {
+                "kind": "failure",
+                "url": item.url,
+                "stage": item.stage,
+                "error": item.error,
+                "status": item.status,
+                "source": item.source,
+            }
+        return None
+
+
+def _run_settings(crawler: Crawler) -> dict[str, Any]:
+    """The settings worth recording with a run (what a person would ask about later)."""
+    names = [
+        "USER_AGENT", "ROBOTSTXT_OBEY", "CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN",
+        "DOWNLOAD_DELAY", "AUTOTHROTTLE_ENABLED", "DOWNLOAD_TIMEOUT", "DOWNLOAD_MAXSIZE",
+        "EXTRACT_WORKERS", "ARCHIVE_DB", "JOBDIR",
+    ]
+    settings = {name: crawler.settings.get(name) for name in names}
+    spider = crawler.spider
+    settings["since"] = getattr(spider, "since_iso", None)
+    settings["max_pages"] = getattr(spider, "max_pages", None)
+    return settings
+
+
+def _run_counts(crawler: Crawler) -> dict[str, int]:
+    stats = crawler.stats.get_stats()
+    counts = {
+        "discovered": stats.get("rassegna/discovered", 0),
+        "fetched": stats.get("rassegna/fetched", 0),
+        "not_modified": stats.get("rassegna/outcome/not_modified", 0),
+        "articles_new": stats.get("rassegna/outcome/new", 0),
+        "articles_changed": stats.get("rassegna/outcome/changed", 0),
+        "articles_unchanged": stats.get("rassegna/outcome/unchanged", 0),
+        "non_articles": stats.get("rassegna/non_articles", 0),
+    }
+    for key, value in stats.items():
+        if key.startswith("rassegna/failures/"):
+            counts["failures_" + key.rsplit("/", 1)[1]] = value
+    counts["failures"] = sum(v for k, v in counts.items() if k.startswith("failures_"))
+    return counts

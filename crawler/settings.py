@@ -1,0 +1,62 @@
+"""Scrapy settings for rassegna: polite by default.
+
+Every value here can be overridden per run with ``rassegna crawl -s NAME=VALUE`` (or
+``scrapy crawl news -s NAME=VALUE``); these are the only source of crawler configuration.
+"""
+
+import os
+
+BOT_NAME = "rassegna"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# --- rassegna's own settings -------------------------------------------------------------
+ARCHIVE_DB = "archive.db"
+# Extraction is CPU-bound (≈30 ms a page): it runs in a process pool of this many workers.
+EXTRACT_WORKERS = os.cpu_count() or 1
+# Items are written in one transaction per batch; a partial batch is flushed after this many seconds.
+ARCHIVE_BATCH_SIZE = 100
+ARCHIVE_FLUSH_SECONDS = 2.0
+# Fetch nothing on loopback/private/link-local/metadata addresses unless a source names that host.
+NETGUARD_ENABLED = True
+# Live progress line on a terminal; plain log lines otherwise.
+PROGRESS_ENABLED = True
+
+# --- politeness ----------------------------------------------------------------------------
+USER_AGENT = "rassegna/0.1 (+https://github.com/rassegna/rassegna; news archive crawler)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 30
+DNS_TIMEOUT = 15
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+REDIRECT_MAX_TIMES = 10
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.NetGuardMiddleware": 50,
+    "crawler.middlewares.RobotsCrawlDelayMiddleware": 110,
+    # Replaces Scrapy's RetryMiddleware to honour Retry-After.
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.RetryAfterMiddleware": 550,
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.ExtractPipeline": 300,
+    "crawler.pipelines.ArchivePipeline": 800,
+}
+EXTENSIONS = {
+    "crawler.extensions.ProgressExtension": 500,
+}
+
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"

@@ -1,0 +1,316 @@
+"""The ``news`` spider: discovers article pages of every source and hands them on.
+
+Discovery runs three ways at once: links followed from ``start_urls`` (within ``max_depth``),
+feeds (listed or found in ``<link rel=alternate>``) and sitemaps (listed or found in
+robots.txt). Every URL is canonicalised before it is requested, so a page found several ways
+is fetched once, and URLs already in the archive are not fetched again unless the source's
+``revisit`` policy says so. Extraction and storage happen in the item pipelines.
+
+Run it as ``rassegna crawl`` or ``scrapy crawl news -a sources=sources.toml -s ARCHIVE_DB=…``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import AsyncIterator, Iterable
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import scrapy
+from scrapy.http import Response, TextResponse
+from scrapy.linkextractors import LinkExtractor
+from twisted.python.failure import Failure
+from w3lib.encoding import http_content_type_encoding
+
+from archive import Archive
+from crawler.canonical import canonical_url, fold_twin, same_site
+from crawler.dates import parse_cli_date
+from crawler.errors import describe_failure
+from crawler.feeds import feed_links, parse_feed
+from crawler.items import FailureItem, NotModifiedItem, PageItem
+from crawler.sitemaps import parse_sitemap, robots_sitemaps
+from crawler.sources import Source, load_sources, sources_from_urls
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+class NewsSpider(scrapy.Spider):
+    name = "news"
+
+    def __init__(
+        self,
+        sources: str | list[Source] = "sources.toml",
+        source: str | None = None,
+        url: str | None = None,
+        since: str | None = None,
+        max_pages: str | int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.sources = _select_sources(sources, source, url)
+        self.sources_by_name = {s.name: s for s in self.sources}
+        # Hosts that the network guard lets through although they may be private addresses.
+        self.allowed_hosts = {host for s in self.sources for host in s.hosts}
+        self.since = parse_cli_date(since) if since else None
+        self.since_iso = self.since.isoformat() if self.since else None
+        self.max_pages = int(max_pages) if max_pages else None
+        self.requested: set[str] = set()
+        self.requested_per_source: Counter[str] = Counter()
+        self.hints: dict[str, dict[str, Any]] = {}
+        self.known: dict[str, dict[str, Any]] = {}
+
+    # --- start ----------------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[Any]:
+        self.known = self._load_known_urls()
+        for source in self.sources:
+            for request in self._start_requests(source):
+                yield request
+
+    def _start_requests(self, source: Source) -> Iterable[scrapy.Request]:
+        for url in source.start_urls:
+            yield from self._page_request(url, source, hops=0, start=True)
+        for url in source.feeds:
+            yield from self._discovery_request(url, source, self.parse_feed)
+        for url in source.sitemaps:
+            yield from self._discovery_request(url, source, self.parse_sitemap)
+        if not source.sitemaps:
+            for root in sorted({_site_root(u) for u in source.start_urls}):
+                yield from self._discovery_request(root + "/robots.txt", source, self.parse_robots)
+
+    def _load_known_urls(self) -> dict[str, dict[str, Any]]:
+        archive = Archive(self.crawler.settings.get("ARCHIVE_DB"))
+        known: dict[str, dict[str, Any]] = {}
+        for source in self.sources:
+            known.update(archive.known_urls(source.name))
+        return known
+
+    # --- requests -------------------------------------------------------------------------
+
+    def _page_request(
+        self, url: str, source: Source, *, hops: int, start: bool = False
+    ) -> Iterable[scrapy.Request]:
+        """A request for a page that may be an article, unless it is known or over a limit."""
+        url = fold_twin(canonical_url(url))
+        if url in self.requested or _denied(url, source):
+            return
+        if self._over_page_limit(source):
+            return
+        headers = {}
+        meta: dict[str, Any] = {"source": source.name, "hops": hops, "start": start}
+        known = self.known.get(url)
+        if known is not None:
+            if not _due_for_revisit(known, source):
+                self.crawler.stats.inc_value("rassegna/skipped_known")
+                return
+            headers = _conditional_headers(known)
+            meta["handle_httpstatus_list"] = [304]
+        self.requested.add(url)
+        self.requested_per_source[source.name] += 1
+        self.crawler.stats.inc_value("rassegna/discovered")
+        if source.user_agent:
+            headers["User-Agent"] = source.user_agent
+        yield scrapy.Request(
+            url, callback=self.parse_page, errback=self.on_error, headers=headers, meta=meta
+        )
+
+    def _discovery_request(self, url: str, source: Source, callback: Any) -> Iterable[scrapy.Request]:
+        """A request for a feed, sitemap or robots.txt: never an article, never a known URL."""
+        url = canonical_url(url)
+        if url in self.requested:
+            return
+        self.requested.add(url)
+        headers = {"User-Agent": source.user_agent} if source.user_agent else {}
+        yield scrapy.Request(
+            url, callback=callback, errback=self.on_error, headers=headers,
+            meta={"source": source.name, "discovery": True},
+        )
+
+    def _over_page_limit(self, source: Source) -> bool:
+        if self.max_pages is not None and len(self.requested) >= self.max_pages:
+            return True
+        limit = source.max_pages
+        return limit is not None and self.requested_per_source[source.name] >= limit
+
+    # --- callbacks ------------------------------------------------------------------------
+
+    def parse_page(self, response: Response) -> Iterable[Any]:
+        source = self.sources_by_name[response.meta["source"]]
+        url = canonical_url(response.url)
+        now = _now()
+        self.crawler.stats.inc_value("rassegna/fetched")
+        if response.status == 304:
+            yield NotModifiedItem(url, source.name, now)
+            return
+        content_type = _content_type(response)
+        if not content_type.startswith(HTML_TYPES) or not isinstance(response, TextResponse):
+            yield FailureItem(
+                url, "fetch", f"not an HTML page (Content-Type: {content_type or 'none'})",
+                response.status, source.name,
+            )
+            return
+        hops = response.meta.get("hops", 0)
+        if hops < source.max_depth:
+            for link in _links(response, source):
+                yield from self._page_request(link, source, hops=hops + 1)
+        if hops == 0:
+            for feed in feed_links(response.body, response.url):
+                if same_site(feed, source.hosts):
+                    yield from self._discovery_request(feed, source, self.parse_feed)
+        # start_urls are home and section pages by definition: followed, never extracted.
+        if response.meta.get("start") or not _allowed(url, source):
+            self.crawler.stats.inc_value("rassegna/non_articles")
+            return
+        yield PageItem(
+            url=url,
+            response_url=response.url,
+            source=source.name,
+            body=response.body,
+            headers=_headers(response),
+            status=response.status,
+            fetched_at=now,
+            charset=http_content_type_encoding(response.headers.get("Content-Type", b"").decode("latin-1")),
+            language_hint=source.language,
+            timezone=source.timezone,
+            hints=self.hints.get(url, {}),
+            site_hosts=tuple(sorted(source.hosts)),
+        )
+
+    def parse_feed(self, response: Response) -> Iterable[Any]:
+        source = self.sources_by_name[response.meta["source"]]
+        entries, error = parse_feed(response.body, response.url)
+        if error:
+            yield FailureItem(response.url, "discover", f"feed: {error}", response.status, source.name)
+        for entry in entries:
+            if self._too_old(entry.published_at or entry.updated_at):
+                self.crawler.stats.inc_value("rassegna/skipped_since")
+                continue
+            self._remember_hints(entry.url, entry.published_at, entry.title, "feed")
+            yield from self._page_request(entry.url, source, hops=source.max_depth)
+
+    def parse_sitemap(self, response: Response) -> Iterable[Any]:
+        source = self.sources_by_name[response.meta["source"]]
+        sitemap = parse_sitemap(response.body, response.url)
+        if sitemap.error:
+            yield FailureItem(response.url, "discover", f"sitemap: {sitemap.error}",
+                              response.status, source.name)
+        for entry in sitemap.entries:
+            if sitemap.kind == "index":
+                if same_site(entry.url, source.hosts):
+                    yield from self._discovery_request(entry.url, source, self.parse_sitemap)
+                continue
+            if self._too_old(entry.news_published_at or entry.lastmod):
+                self.crawler.stats.inc_value("rassegna/skipped_since")
+                continue
+            self._remember_hints(entry.url, entry.news_published_at, entry.news_title, "sitemap")
+            yield from self._page_request(entry.url, source, hops=source.max_depth)
+
+    def parse_robots(self, response: Response) -> Iterable[Any]:
+        source = self.sources_by_name[response.meta["source"]]
+        for url in robots_sitemaps(response.text if isinstance(response, TextResponse) else ""):
+            if same_site(url, source.hosts):
+                yield from self._discovery_request(url, source, self.parse_sitemap)
+
+    def on_error(self, failure: Failure) -> Iterable[Any]:
+        request = failure.request
+        if request.meta.get("discovery") and urlsplit(request.url).path == "/robots.txt":
+            return  # a site without robots.txt is normal
+        status = getattr(getattr(failure.value, "response", None), "status", None)
+        stage = "discover" if request.meta.get("discovery") else "fetch"
+        yield FailureItem(
+            canonical_url(request.url), stage, describe_failure(failure, self.crawler.settings),
+            status, request.meta.get("source"),
+        )
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _too_old(self, iso: str | None) -> bool:
+        if self.since is None or not iso:
+            return False
+        try:
+            when = datetime.fromisoformat(iso)
+        except ValueError:
+            return False
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        return when < self.since
+
+    def _remember_hints(self, url: str, published_at: str | None, title: str | None, kind: str) -> None:
+        key = fold_twin(canonical_url(url))
+        hints = self.hints.setdefault(key, {})
+        if published_at and "published_at" not in hints:
+            hints["published_at"] = published_at
+        if title and "title" not in hints:
+            hints["title"] = title
+        if hints:
+            hints.setdefault("source", kind)
+
+
+def _select_sources(sources: str | list[Source], names: str | None, urls: str | None) -> list[Source]:
+    """Sources for this run: ad-hoc ones for ``url``, else the file's, filtered by ``names``."""
+    if urls:
+        return sources_from_urls(re.split(r"[\s,]+", urls.strip()))
+    loaded = load_sources(sources) if isinstance(sources, str) else list(sources)
+    if not names:
+        return loaded
+    wanted = set(re.split(r"[\s,]+", names.strip()))
+    unknown = wanted - {s.name for s in loaded}
+    if unknown:
+        raise ValueError(f"unknown source(s): {', '.join(sorted(unknown))}")
+    return [s for s in loaded if s.name in wanted]
+
+
+def _links(response: TextResponse, source: Source) -> Iterable[str]:
+    # No allow_domains: LinkExtractor compares host *and port*, so same_site() decides instead.
+    extractor = LinkExtractor(deny=source.deny, unique=True)
+    for link in extractor.extract_links(response):
+        if same_site(link.url, source.hosts):
+            yield link.url
+
+
+def _allowed(url: str, source: Source) -> bool:
+    return not source.allow or any(re.search(pattern, url) for pattern in source.allow)
+
+
+def _denied(url: str, source: Source) -> bool:
+    return any(re.search(pattern, url) for pattern in source.deny)
+
+
+def _due_for_revisit(known: dict[str, Any], source: Source) -> bool:
+    if source.revisit is None or not known.get("last_seen_at"):
+        return False
+    last_seen = datetime.fromisoformat(known["last_seen_at"])
+    if last_seen.tzinfo is None:
+        last_seen = last_seen.replace(tzinfo=timezone.utc)
+    return datetime.now(timezone.utc) - last_seen >= source.revisit
+
+
+def _conditional_headers(known: dict[str, Any]) -> dict[str, str]:
+    headers = {}
+    if known.get("etag"):
+        headers["If-None-Match"] = known["etag"]
+    if known.get("last_modified"):
+        headers["If-Modified-Since"] = known["last_modified"]
+    return headers
+
+
+def _content_type(response: Response) -> str:
+    return response.headers.get("Content-Type", b"").decode("latin-1").lower().strip()
+
+
+def _headers(response: Response) -> dict[str, str]:
+    return {
+        key.decode("latin-1"): b", ".join(values).decode("latin-1")
+        for key, values in response.headers.items()
+    }
+
+
+def _site_root(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

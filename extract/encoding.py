@@ -1,0 +1,92 @@
+"""Bytes to text: the HTTP charset, then `<meta charset>`, then detection; never a crash.
+
+A wrong declaration is common (Latin-1 bytes served as UTF-8, UTF-8 served as
+ISO-8859-1), so a declared charset is only believed when the bytes decode
+cleanly under it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import re
+
+LOGGER = logging.getLogger(__name__)
+
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]{2,40})""", re.IGNORECASE
+)
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# WHATWG: browsers read these labels as windows-1252, a superset.
+_ALIASES = {"iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252", "us-ascii": "cp1252",
+            "ascii": "cp1252", "iso8859-1": "cp1252", "l1": "cp1252"}
+
+
+def codec_name(label: str | None) -> str | None:
+    """Python's codec for a charset label, or None when the label is unknown."""
+    if not label:
+        return None
+    label = label.strip().strip("\"'").lower()
+    label = _ALIASES.get(label, label)
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def sniff_meta_charset(data: bytes) -> str | None:
+    """The charset a page declares in its first few kilobytes."""
+    match = _META_CHARSET.search(data[:4096])
+    return match.group(1).decode("ascii", "ignore") if match else None
+
+
+def _strict(data: bytes, codec: str) -> str | None:
+    try:
+        return data.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def _detect(data: bytes) -> str | None:
+    """charset-normalizer's guess, on a sample so that huge pages stay cheap."""
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data[:65536]).best()
+    except Exception:  # detection is best effort
+        LOGGER.debug("charset detection failed", exc_info=True)
+        return None
+    return codec_name(best.encoding) if best else None
+
+
+def decode_html(data: bytes | str, charset: str | None = None) -> str:
+    """Decode a page's bytes to text (a str is returned as is)."""
+    if isinstance(data, str):
+        return data
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return data.decode(codec, errors="replace")
+    utf8 = _strict(data, "utf-8")
+    for label in (charset, sniff_meta_charset(data)):
+        codec = codec_name(label)
+        if codec is None:
+            continue
+        if codec == "utf-8":
+            if utf8 is not None:
+                return utf8
+            continue  # declared UTF-8 but is not: fall through to detection
+        text = _strict(data, codec)
+        # Single-byte charsets accept any byte, so valid multi-byte UTF-8 with
+        # non-ASCII characters is the stronger evidence of what the bytes are.
+        if utf8 is not None and not utf8.isascii() and codec.startswith(("cp125", "iso8859")):
+            return utf8
+        if text is not None:
+            return text
+    if utf8 is not None:
+        return utf8
+    codec = _detect(data) or "cp1252"
+    return data.decode(codec, errors="replace")

@@ -1,0 +1,56 @@
+"""Parse a page once, with bounds on size and depth, into an lxml tree."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from lxml import etree, html
+
+from .encoding import decode_html
+
+LOGGER = logging.getLogger(__name__)
+
+# libxml2 (without `huge_tree`) already stops nesting at 256 levels, so a
+# 100,000-deep DOM parses in microseconds into a bounded tree; the parser is
+# built without `huge_tree` on purpose.
+_PARSER = html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False,
+                          default_doctype=False)
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def looks_binary(data: bytes | str) -> bool:
+    """True for images, archives and other non-text input (many NULs or control bytes)."""
+    sample = data[:2048]
+    if isinstance(sample, str):
+        sample = sample.encode("utf-8", "ignore")
+    if not sample:
+        return False
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 text has NULs by design
+        return False
+    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    return controls / len(sample) > 0.05
+
+
+def parse_html(data: bytes | str, charset: str | None, max_bytes: int) -> html.HtmlElement | None:
+    """The page's root element, or None when there is no HTML to speak of."""
+    if not data or looks_binary(data):
+        return None
+    if len(data) > max_bytes:
+        LOGGER.info("page of %d bytes cut to %d", len(data), max_bytes)
+        # cut before a tag so that a multi-byte character is never split
+        cut = data.rfind("<" if isinstance(data, str) else b"<", 0, max_bytes)
+        data = data[: cut if cut > max_bytes // 2 else max_bytes]
+    text = decode_html(data, charset)
+    text = _CONTROL.sub("", _XML_DECL.sub("", text, count=1))
+    if not text.strip():
+        return None
+    try:
+        root = html.document_fromstring(text, parser=_PARSER)
+    except (etree.ParserError, ValueError) as err:
+        LOGGER.info("unparsable page: %s", err)
+        return None
+    if root is None or not isinstance(root, html.HtmlElement):
+        return None
+    return root

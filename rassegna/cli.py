@@ -1,0 +1,266 @@
+"""The ``rassegna`` command line: one click command per verb (see ``rassegna --help``)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from rassegna import __version__
+
+EXIT_USAGE = 2
+EXIT_LOCKED = 3
+EXIT_NOTHING_FETCHED = 4
+
+
+def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--db PATH``, shared by every command that touches the archive."""
+    return click.option(
+        "--db", "db_path", default="archive.db", show_default=True,
+        type=click.Path(dir_okay=False), help="The archive file.",
+    )(func)
+
+
+def date_option(name: str, help_text: str) -> Callable[..., Any]:
+    """A date option that accepts ISO 8601 or anything dateparser reads ("3 days ago")."""
+
+    def convert(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from crawler.dates import parse_cli_date
+
+        try:
+            return parse_cli_date(value).isoformat()
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+
+    return click.option(name, callback=convert, metavar="DATE", help=help_text)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="rassegna")
+def cli() -> None:
+    """rassegna: crawl news sites into a clean, searchable SQLite archive.
+
+    \b
+    rassegna crawl --sources sources.toml     # one crawl run into archive.db
+    rassegna serve                            # browse it in Datasette
+    rassegna export --format csv -o out.csv   # hand it to a spreadsheet
+    """
+
+
+# --- crawl --------------------------------------------------------------------------------
+
+
+@cli.command()
+@db_option
+@click.option("--sources", "sources_path", default="sources.toml", show_default=True,
+              type=click.Path(dir_okay=False), help="The sources file.")
+@click.option("--source", "source_names", multiple=True, metavar="NAME",
+              help="Crawl only this source (repeatable).")
+@click.option("--url", "urls", multiple=True, metavar="URL",
+              help="Crawl these URLs as ad-hoc sources instead of the sources file (repeatable).")
+@click.option("--max-pages", type=click.IntRange(min=1), help="Stop discovering after N pages.")
+@date_option("--since", "Skip feed and sitemap entries older than this date.")
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
+              help="Override a Scrapy setting for this run, as `scrapy crawl -s` does.")
+def crawl(db_path: str, sources_path: str, source_names: tuple[str, ...], urls: tuple[str, ...],
+          max_pages: int | None, since: str | None, overrides: tuple[str, ...]) -> None:
+    """One crawl run: new and changed articles land in the archive.
+
+    Page-level errors are recorded in the `failures` table, not fatal. Exit status: 0 done,
+    2 bad usage or sources file, 3 another crawl holds the archive, 4 no page could be
+    fetched, 1 anything else.
+
+    \b
+    Example:
+        rassegna crawl --sources sources.toml --since "2 days ago"
+        rassegna crawl --url https://example.org/ -s DOWNLOAD_DELAY=0
+    """
+    from rassegna.crawl import CrawlOptions, run_crawl
+
+    options = CrawlOptions(
+        db_path=db_path, sources_path=sources_path, source_names=source_names, urls=urls,
+        max_pages=max_pages, since=since, overrides=_parse_overrides(overrides),
+    )
+    sys.exit(run_crawl(options))
+
+
+def _parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
+    overrides = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"expected NAME=VALUE, got {pair!r}", param_hint="-s")
+        overrides[name.strip()] = value
+    return overrides
+
+
+# --- extract ------------------------------------------------------------------------------
+
+
+@cli.command("extract")
+@click.argument("inputs", nargs=-1, required=True, metavar="FILE_OR_URL...")
+@click.option("--url", "page_url", help="The page's URL, when extracting a saved file.")
+@click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "text", "markdown"]),
+              default="json", show_default=True)
+def extract_command(inputs: tuple[str, ...], page_url: str | None, fmt: str) -> None:
+    """Extraction alone, no database: print the article record of saved HTML files.
+
+    `-` reads stdin; an http(s) argument is fetched first.
+
+    \b
+    Example:
+        rassegna extract page.html --url https://example.it/2024/02/27/x.html
+        rassegna extract *.html --format jsonl > records.jsonl
+    """
+    from rassegna.extract_cmd import extract_inputs
+
+    failed = extract_inputs(inputs, page_url=page_url, fmt=fmt, out=sys.stdout)
+    if failed:
+        sys.exit(1)
+
+
+# --- reextract ----------------------------------------------------------------------------
+
+
+@cli.command()
+@db_option
+@click.option("--source", help="Only this source.")
+@date_option("--since", "Only articles first seen since this date.")
+@click.option("--all", "everything", is_flag=True, help="Re-extract every row, stale or not.")
+def reextract(db_path: str, source: str | None, since: str | None, everything: bool) -> None:
+    """Re-run extraction from the raw HTML kept in the archive.
+
+    Rows whose `extractor_version` is stale are re-extracted (all rows with --all); a new
+    version is recorded only where the text changed.
+
+    \b
+    Example:
+        rassegna reextract --source ai-notizie
+    """
+    import extract
+    from archive.reextract import reextract as run_reextract
+
+    _require_db(db_path)
+    counts = run_reextract(db_path, extract.article, source=source, since=since,
+                           all=everything, progress=sys.stderr.isatty())
+    click.echo(", ".join(f"{key}: {value}" for key, value in counts.items()))
+
+
+# --- serve --------------------------------------------------------------------------------
+
+
+@cli.command()
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8001, show_default=True, type=int)
+@click.option("--public", is_flag=True,
+              help="Allow binding to a non-loopback address such as 0.0.0.0.")
+def serve(db_path: str, host: str, port: int, public: bool) -> None:
+    """Datasette over the archive, with facets, canned queries and the dashboard.
+
+    \b
+    Example:
+        rassegna serve --port 8001
+    """
+    from archive.serve import UnsafeHost, serve as run_serve
+
+    _require_db(db_path)
+    try:
+        run_serve(db_path, host=host, port=port, public=public)
+    except UnsafeHost as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+# --- export -------------------------------------------------------------------------------
+
+
+@cli.command()
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv",
+              show_default=True)
+@click.option("--source", help="Only this source.")
+@date_option("--since", "Published on or after this date.")
+@date_option("--until", "Published before this date.")
+@click.option("--language", help="ISO 639-1 code, e.g. it.")
+@click.option("--search", help="Full-text query (FTS5 syntax).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write here instead of stdout.")
+def export(db_path: str, fmt: str, source: str | None, since: str | None, until: str | None,
+           language: str | None, search: str | None, output: str | None) -> None:
+    """Stream articles out as CSV or JSONL, in constant memory.
+
+    CSV cells that a spreadsheet would run as a formula (starting with =, +, -, @) are
+    prefixed with an apostrophe.
+
+    \b
+    Example:
+        rassegna export --format csv --source ai-notizie --since 2024-01-01 -o ai.csv
+    """
+    from archive.export import export_articles
+
+    _require_db(db_path)
+    out = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        count = export_articles(
+            db_path, out, fmt=fmt, source=source, since=since, until=until,
+            language=language, search=search, progress=sys.stderr.isatty(),
+        )
+    finally:
+        if output:
+            out.close()
+    if output:
+        click.echo(f"{count} articles written to {output}", err=True)
+
+
+# --- stats --------------------------------------------------------------------------------
+
+
+@cli.command()
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def stats(db_path: str, as_json: bool) -> None:
+    """What the archive holds: articles per source and language, last runs, failures.
+
+    \b
+    Example:
+        rassegna stats --db archive.db
+    """
+    from rassegna.stats import archive_stats, format_stats
+
+    _require_db(db_path)
+    summary = archive_stats(db_path)
+    click.echo(json.dumps(summary, indent=2) if as_json else format_stats(summary))
+
+
+# --- sample site --------------------------------------------------------------------------
+
+
+@cli.command("sample-site")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8765, show_default=True, type=int)
+def sample_site(host: str, port: int) -> None:
+    """Serve the bundled sample news site (for the demo and for trying rassegna out).
+
+    \b
+    Example:
+        rassegna sample-site --port 8765 &
+        rassegna crawl --url http://127.0.0.1:8765/
+    """
+    from rassegna.sample_site.server import main as serve_site
+
+    serve_site(["--host", host, "--port", str(port)])
+
+
+def _require_db(db_path: str) -> None:
+    if not Path(db_path).exists():
+        raise click.UsageError(f"{db_path}: no such archive (run `rassegna crawl` first)")
+
+
+def main() -> None:
+    cli(prog_name="rassegna")
+
