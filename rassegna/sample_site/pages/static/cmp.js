@@ -1,0 +1,2 @@
+/* consent management stub */
+window.__tcfapi=window.__tcfapi||function(){};
