@@ -27,14 +27,14 @@ from tld import get_fld
 from w3lib.url import canonicalize_url, url_query_cleaner
 
 __all__ = [
-    "canonical_url",
-    "fold_twin",
-    "same_site",
-    "choose_canonical",
     "article_url",
+    "canonical_url",
+    "choose_canonical",
+    "fold_twin",
     "host_port",
-    "site_key",
     "is_tracking_param",
+    "same_site",
+    "site_key",
 ]
 
 # Exact names, compared case-insensitively. Sources: ClearURLs, Firefox query stripping,

@@ -8,10 +8,10 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
-__all__ = ["parse_cli_date", "parse_duration", "to_utc_iso", "format_utc"]
+__all__ = ["format_utc", "parse_cli_date", "parse_duration", "to_utc_iso"]
 
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _DURATION_PART = re.compile(r"(\d+)\s*([smhdw])")
@@ -26,7 +26,8 @@ def parse_duration(text: str) -> timedelta:
     Raises ValueError with a message fit for a user.
     """
     if not isinstance(text, str):
-        raise ValueError(f"expected a duration string like \"1d\", got {type(text).__name__}")
+        raise ValueError(  # noqa: TRY004 - callers (pydantic, click) expect ValueError
+            f"expected a duration string like \"1d\", got {type(text).__name__}")
     cleaned = text.strip().lower()
     if not cleaned or not _DURATION_FULL.fullmatch(cleaned):
         raise ValueError(
@@ -45,7 +46,7 @@ def parse_duration(text: str) -> timedelta:
 
 def format_utc(moment: datetime) -> str:
     """An aware datetime as the archive writes it: `2024-02-27T09:31:00+00:00`."""
-    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
 def _parse_iso(text: str) -> datetime | date | None:
@@ -88,7 +89,7 @@ def to_utc_iso(text: object) -> str | None:
 
 def _as_aware(moment: datetime) -> datetime:
     # A CLI date without an offset is read as UTC, like every time in the archive.
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def parse_cli_date(text: str, now: datetime | None = None) -> datetime:
@@ -103,17 +104,17 @@ def parse_cli_date(text: str, now: datetime | None = None) -> datetime:
     value = text.strip()
     iso = _parse_iso(value)
     if isinstance(iso, datetime):
-        return _as_aware(iso).astimezone(timezone.utc)
+        return _as_aware(iso).astimezone(UTC)
     if isinstance(iso, date):
-        return datetime(iso.year, iso.month, iso.day, tzinfo=timezone.utc)
-    anchor = _as_aware(now or datetime.now(timezone.utc))
+        return datetime(iso.year, iso.month, iso.day, tzinfo=UTC)
+    anchor = _as_aware(now or datetime.now(UTC))
     parsed = _dateparser_parse(value, anchor)
     if parsed is None:
         raise ValueError(
             f"cannot read {text!r} as a date: use ISO 8601 (2024-02-01, "
             '2024-02-01T10:00:00+01:00) or e.g. "3 days ago", "1 febbraio 2024"'
         )
-    return _as_aware(parsed).astimezone(timezone.utc)
+    return _as_aware(parsed).astimezone(UTC)
 
 
 def _dateparser_parse(value: str, anchor: datetime) -> datetime | None:
@@ -121,7 +122,7 @@ def _dateparser_parse(value: str, anchor: datetime) -> datetime | None:
     import dateparser
 
     settings = {
-        "RELATIVE_BASE": anchor.astimezone(timezone.utc).replace(tzinfo=None),
+        "RELATIVE_BASE": anchor.astimezone(UTC).replace(tzinfo=None),
         "TIMEZONE": "UTC",
         "TO_TIMEZONE": "UTC",
         "RETURN_AS_TIMEZONE_AWARE": True,

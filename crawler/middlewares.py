@@ -10,11 +10,13 @@ import asyncio
 import email.utils
 import logging
 import time
+from typing import Any
 from urllib.parse import urlsplit
 
 from protego import Protego
 from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
@@ -127,3 +129,17 @@ def retry_after_seconds(value: bytes | str | None, now: float | None = None) -> 
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - (now if now is not None else time.time()))
+
+
+class LoopAwareRedirectMiddleware(RedirectMiddleware):
+    """Scrapy's redirects, with loops reported instead of silently dropped.
+
+    Scrapy's duplicate filter drops a redirect that points back to a URL already requested,
+    so ``/a -> /b -> /a`` would vanish without a trace; here it fails with a clear reason.
+    """
+
+    def _redirect(self, redirected: Request, request: Request, reason: Any) -> Request:
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        if redirected.url in chain:
+            raise IgnoreRequest("redirect loop: " + " -> ".join([*chain, redirected.url]))
+        return super()._redirect(redirected, request, reason)

@@ -11,7 +11,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from archive import Archive
+from archive import Archive, ArchiveLocked
 from crawler.canonical import choose_canonical
 from crawler.extraction import extract_page, make_pool
 from crawler.items import FailureItem, NotModifiedItem, PageItem
@@ -108,14 +108,19 @@ class ArchivePipeline:
 
     def open_spider(self) -> None:
         self.archive = Archive(self.db_path)
+        # The lock comes first: a second crawl must leave no trace in crawl_runs.
+        try:
+            self._lock = self.archive.lock().acquire()
+        except ArchiveLocked as exc:
+            self.crawler.stats.set_value("rassegna/locked", str(exc))
+            self.archive.close()
+            self.archive = None
+            raise
         spider = self.crawler.spider
         self.run_id = self.archive.start_run(
-            settings=_run_settings(self.crawler),
-            sources=[s.name for s in getattr(spider, "sources", [])],
+            settings=_run_settings(self.crawler), sources=getattr(spider, "sources", []),
         )
-        # Raises ArchiveLocked when another live crawl holds the archive.
-        self._lock = self.archive.lock(self.run_id)
-        self._lock.__enter__()
+        self._lock.run_id = self.run_id
         self.crawler.stats.set_value("rassegna/crawl_run_id", self.run_id)
 
     def process_item(self, item: Any) -> Any:
@@ -137,8 +142,9 @@ class ArchivePipeline:
             return
         status = "finished" if reason == "finished" else "interrupted"
         self.archive.finish_run(self.run_id, status=status, counts=_run_counts(self.crawler))
+        self.archive.close()
         if self._lock is not None:
-            self._lock.__exit__(None, None, None)
+            self._lock.release()
 
     def flush(self) -> None:
         batch, self.buffer = self.buffer, []
@@ -147,7 +153,7 @@ class ArchivePipeline:
             return
         stats = self.crawler.stats
         try:
-            outcomes = self.archive.write_batch(batch, run_id=self.run_id)
+            outcomes = self.archive.write_batch(batch)
         except Exception as exc:  # a bad row must not lose the batch: retry one by one
             logger.error("batch write failed (%s); writing rows one at a time", exc)
             outcomes = [self._write_one(row) for row in batch]
@@ -156,12 +162,12 @@ class ArchivePipeline:
 
     def _write_one(self, row: dict[str, Any]) -> str:
         try:
-            return self.archive.write_batch([row], run_id=self.run_id)[0]
+            return self.archive.write_batch([row])[0]
         except Exception as exc:
             url = row.get("url") or row.get("record", {}).get("url")
             logger.error("could not store %s: %s", url, exc)
             failure = {"kind": "failure", "url": url, "stage": "store", "error": str(exc)}
-            return self.archive.write_batch([failure], run_id=self.run_id)[0]
+            return self.archive.write_batch([failure])[0]
 
     def _row_for(self, item: Any) -> dict[str, Any] | None:
         if isinstance(item, PageItem) and item.record is not None:
@@ -208,6 +214,7 @@ def _run_counts(crawler: Crawler) -> dict[str, int]:
     counts = {
         "discovered": stats.get("rassegna/discovered", 0),
         "fetched": stats.get("rassegna/fetched", 0),
+        "pages_fetched": stats.get("rassegna/fetched", 0),
         "not_modified": stats.get("rassegna/outcome/not_modified", 0),
         "articles_new": stats.get("rassegna/outcome/new", 0),
         "articles_changed": stats.get("rassegna/outcome/changed", 0),

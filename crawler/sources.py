@@ -19,7 +19,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -32,6 +32,10 @@ _NAME = re.compile(r"[a-z0-9-]+")
 _LANGUAGE = re.compile(r"[a-z]{2}")
 _URL_LISTS = ("start_urls", "feeds", "sitemaps")
 _MAX_REGEX_LENGTH = 1000
+
+
+# Validators raise ValueError, even for a wrong type: pydantic turns only ValueError (and
+# AssertionError) into a validation error with its location; a TypeError would escape.
 
 
 class SourcesError(ValueError):
@@ -50,7 +54,7 @@ def _as_list(value: Any) -> Any:
 
 def _check_url(value: Any) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"expected a URL string, got {type(value).__name__}")
+        raise ValueError(f"expected a URL string, got {type(value).__name__}")  # noqa: TRY004
     url = value.strip()
     if any(ch.isspace() or ord(ch) < 32 for ch in url):
         raise ValueError(f"malformed URL {value!r}: contains whitespace or control characters")
@@ -70,7 +74,8 @@ def _compile(value: Any) -> re.Pattern[str]:
     if isinstance(value, re.Pattern):
         return value
     if not isinstance(value, str):
-        raise ValueError(f"expected a regular expression string, got {type(value).__name__}")
+        raise ValueError(  # noqa: TRY004 - pydantic reports ValueError, not TypeError
+            f"expected a regular expression string, got {type(value).__name__}")
     if len(value) > _MAX_REGEX_LENGTH:
         raise ValueError(f"regular expression longer than {_MAX_REGEX_LENGTH} characters")
     try:
@@ -109,8 +114,8 @@ class Source(BaseModel):
     @classmethod
     def _urls(cls, value: Any) -> Any:
         value = _as_list(value)
-        if not isinstance(value, list):
-            raise ValueError("expected a list of URLs")
+        if not isinstance(value, (list, tuple)):
+            raise ValueError("expected a list of URLs")  # noqa: TRY004
         return tuple(_check_url(item) for item in value)
 
     @field_validator("allow", "deny", mode="before")
@@ -118,7 +123,7 @@ class Source(BaseModel):
     def _patterns(cls, value: Any) -> Any:
         value = _as_list(value)
         if not isinstance(value, (list, tuple)):
-            raise ValueError("expected a list of regular expressions")
+            raise ValueError("expected a list of regular expressions")  # noqa: TRY004
         return tuple(_compile(item) for item in value)
 
     @field_validator("language", mode="before")
@@ -134,7 +139,8 @@ class Source(BaseModel):
         if isinstance(value, timedelta) or value is None:
             return value
         if not isinstance(value, str):
-            raise ValueError('expected a duration string such as "1d", "12h", "30m", "2w"')
+            raise ValueError(  # noqa: TRY004
+                'expected a duration string such as "1d", "12h", "30m", "2w"')
         return parse_duration(value)
 
     @field_validator("timezone", mode="before")
@@ -143,7 +149,7 @@ class Source(BaseModel):
         if isinstance(value, str):
             try:
                 ZoneInfo(value)
-            except Exception:  # ZoneInfoNotFoundError, ValueError on "../x", OSError...
+            except (ZoneInfoNotFoundError, ValueError, OSError):  # "../x" is a ValueError
                 raise ValueError(
                     f"unknown timezone {value!r}: use an IANA name such as \"Europe/Rome\""
                 ) from None
@@ -217,7 +223,9 @@ def _describe(error: Mapping[str, Any]) -> tuple[str | None, str]:
         return key, f"unknown key{hint}"
     if kind == "missing":
         return key, "missing"
-    return key, message.removeprefix("Value error, ")
+    if kind == "value_error":
+        return key, message.removeprefix("Value error, ")
+    return key, f"{message} (got {error.get('input')!r:.60})"
 
 
 def _label(raw: Any, index: int) -> str:
@@ -234,37 +242,52 @@ def _problem(path: str, label: str, line: int | None, key: str | None, text: str
 # --- loading ---------------------------------------------------------------------------
 
 def _validate_one(raw: Any, index: int, path: str, text: str,
-                  blocks: list[tuple[int, int]]) -> tuple[Source | None, list[str]]:
+                  blocks: list[tuple[int, int]]) -> tuple[Source | None, list[tuple[int, str]]]:
+    """The Source, or None and its (line, message) problems."""
     block = blocks[index] if index < len(blocks) else None
     label = _label(raw, index)
     if not isinstance(raw, dict):
-        return None, [_problem(path, label, _key_line(text, block, None), None,
-                               "expected a [[source]] table")]
+        line = _key_line(text, block, None)
+        return None, [(line or 0, _problem(path, label, line, None, "expected a [[source]] table"))]
     try:
         return Source.model_validate(raw), []
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
             key, message = _describe(error)
-            problems.append(_problem(path, label, _key_line(text, block, key), key, message))
+            line = _key_line(text, block, key)
+            problems.append((line or 0, _problem(path, label, line, key, message)))
         return None, problems
 
 
-def _duplicates(sources: list[tuple[int, Source]], path: str, text: str,
-                blocks: list[tuple[int, int]]) -> list[str]:
+def _duplicates(raws: list[Any], path: str, text: str,
+                blocks: list[tuple[int, int]]) -> list[tuple[int, str]]:
+    """Checked on the raw tables, so a duplicate is reported even when a copy is invalid."""
     seen: dict[str, int] = {}
     problems = []
-    for index, source in sources:
-        if source.name in seen:
-            first = seen[source.name]
+    for index, raw in enumerate(raws):
+        name = raw.get("name") if isinstance(raw, dict) else None
+        if not isinstance(name, str):
+            continue
+        if name in seen:
+            first = seen[name]
             line = _key_line(text, blocks[index] if index < len(blocks) else None, "name")
             first_line = _key_line(text, blocks[first] if first < len(blocks) else None, "name")
             at = f" at line {first_line}" if first_line else ""
-            problems.append(_problem(path, f'source "{source.name}"', line, "name",
-                                     f"duplicate name (already used by source #{first + 1}{at})"))
+            problems.append((line or 0, _problem(
+                path, f'source "{name}"', line, "name",
+                f"duplicate name (already used by source #{first + 1}{at})")))
         else:
-            seen[source.name] = index
+            seen[name] = index
     return problems
+
+
+def _toml_problem(path: str, exc: tomllib.TOMLDecodeError) -> str:
+    # tomllib puts the position at the end: "Expected ']]' … (at line 1, column 9)"
+    found = re.search(r"\s*\(at line (\d+), column \d+\)$", str(exc))
+    if not found:
+        return f"{path}: invalid TOML: {exc}"
+    return f"{path}: line {found[1]}: invalid TOML: {str(exc)[: found.start()]}"
 
 
 def parse_sources(text: str, path: str = "sources.toml") -> list[Source]:
@@ -272,7 +295,7 @@ def parse_sources(text: str, path: str = "sources.toml") -> list[Source]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise SourcesError(path, [f"{path}: invalid TOML: {exc}"]) from None
+        raise SourcesError(path, [_toml_problem(path, exc)]) from None
     except RecursionError:
         raise SourcesError(path, [f"{path}: invalid TOML: nested too deeply"]) from None
     unknown = [key for key in data if key != "source"]
@@ -282,17 +305,18 @@ def parse_sources(text: str, path: str = "sources.toml") -> list[Source]:
     if not isinstance(raws, list) or not raws:
         raise SourcesError(path, [f"{path}: no [[source]] tables"])
     blocks = _block_ranges(text)
-    valid: list[tuple[int, Source]] = []
-    problems: list[str] = []
+    valid: list[Source] = []
+    problems: list[tuple[int, str]] = []
     for index, raw in enumerate(raws):
         source, errors = _validate_one(raw, index, path, text, blocks)
         problems.extend(errors)
         if source is not None:
-            valid.append((index, source))
-    problems.extend(_duplicates(valid, path, text, blocks))
+            valid.append(source)
+    problems.extend(_duplicates(raws, path, text, blocks))
     if problems:
-        raise SourcesError(path, problems)
-    return [source for _, source in valid]
+        # In file order, so the first line of the message is the first thing to fix.
+        raise SourcesError(path, [message for _, message in sorted(problems, key=lambda p: p[0])])
+    return valid
 
 
 def _raise_top_level(path: str, unknown: Iterable[str]) -> list[Source]:
@@ -323,7 +347,7 @@ def _name_for(netloc: str) -> str:
 
 
 def sources_from_urls(urls: Iterable[str], *, max_depth: int = 2) -> list[Source]:
-    """One ad-hoc source per host for `rassegna crawl --url URL…`; names come from hosts
+    """One ad-hoc source per host (`www.` ignored) for `rassegna crawl --url URL…`; names come from hosts
     (`www.example.it` -> `example-it`, `127.0.0.1:8001` -> `127-0-0-1-8001`)."""
     by_host: dict[str, list[str]] = {}
     problems = []
@@ -333,7 +357,9 @@ def sources_from_urls(urls: Iterable[str], *, max_depth: int = 2) -> list[Source
         except ValueError as exc:
             problems.append(f"--url: {exc}")
             continue
-        by_host.setdefault(host_port(checked) or checked, []).append(checked)
+        # www.example.it and example.it are one site: one source, one politeness slot.
+        netloc = (host_port(checked) or checked).removeprefix("www.")
+        by_host.setdefault(netloc, []).append(checked)
     if problems:
         raise SourcesError("--url", problems)
     sources, names = [], set()

@@ -31,7 +31,7 @@ def run_crawl(options: CrawlOptions) -> int:
     """Run one crawl; return the exit status documented in SPEC."""
     from scrapy.crawler import CrawlerProcess
 
-    from archive import Archive, ArchiveLocked
+    from archive.lock import ArchiveLocked, is_locked, lock_path_for, read_holder
     from crawler.sources import SourcesError, load_sources, sources_from_urls
     from crawler.spiders.news import NewsSpider
 
@@ -45,13 +45,14 @@ def run_crawl(options: CrawlOptions) -> int:
         click.echo(f"Error: {exc}", err=True)
         return EXIT_USAGE
 
-    holder = Archive(options.db_path).lock_holder()
-    if holder:
-        click.echo(f"Error: {options.db_path} is locked by another crawl ({holder})", err=True)
+    lock_file = lock_path_for(options.db_path)
+    if is_locked(lock_file):
+        click.echo(f"Error: {options.db_path}: {ArchiveLocked(lock_file, read_holder(lock_file))}",
+                   err=True)
         return EXIT_LOCKED
 
     settings = crawl_settings(options, sources)
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(NewsSpider)
     process.crawl(crawler, sources=sources, since=options.since, max_pages=options.max_pages)
     process.start()

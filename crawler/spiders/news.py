@@ -81,10 +81,10 @@ class NewsSpider(scrapy.Spider):
                 yield from self._discovery_request(root + "/robots.txt", source, self.parse_robots)
 
     def _load_known_urls(self) -> dict[str, dict[str, Any]]:
-        archive = Archive(self.crawler.settings.get("ARCHIVE_DB"))
         known: dict[str, dict[str, Any]] = {}
-        for source in self.sources:
-            known.update(archive.known_urls(source.name))
+        with Archive(self.crawler.settings.get("ARCHIVE_DB")) as archive:
+            for source in self.sources:
+                known.update(archive.known_urls(source.name))
         return known
 
     # --- requests -------------------------------------------------------------------------
@@ -93,7 +93,7 @@ class NewsSpider(scrapy.Spider):
         self, url: str, source: Source, *, hops: int, start: bool = False
     ) -> Iterable[scrapy.Request]:
         """A request for a page that may be an article, unless it is known or over a limit."""
-        url = fold_twin(canonical_url(url))
+        url = fold_twin(canonical_url(url), source.hosts)
         if url in self.requested or _denied(url, source):
             return
         if self._over_page_limit(source):
@@ -180,10 +180,11 @@ class NewsSpider(scrapy.Spider):
 
     def parse_feed(self, response: Response) -> Iterable[Any]:
         source = self.sources_by_name[response.meta["source"]]
-        entries, error = parse_feed(response.body, response.url)
-        if error:
-            yield FailureItem(response.url, "discover", f"feed: {error}", response.status, source.name)
-        for entry in entries:
+        feed = parse_feed(response.body, response.url)
+        if feed.error:
+            yield FailureItem(canonical_url(response.url), "discover", f"feed: {feed.error}",
+                              response.status, source.name)
+        for entry in feed.entries:
             if self._too_old(entry.published_at or entry.updated_at):
                 self.crawler.stats.inc_value("rassegna/skipped_since")
                 continue
@@ -194,7 +195,7 @@ class NewsSpider(scrapy.Spider):
         source = self.sources_by_name[response.meta["source"]]
         sitemap = parse_sitemap(response.body, response.url)
         if sitemap.error:
-            yield FailureItem(response.url, "discover", f"sitemap: {sitemap.error}",
+            yield FailureItem(canonical_url(response.url), "discover", f"sitemap: {sitemap.error}",
                               response.status, source.name)
         for entry in sitemap.entries:
             if sitemap.kind == "index":
@@ -209,7 +210,8 @@ class NewsSpider(scrapy.Spider):
 
     def parse_robots(self, response: Response) -> Iterable[Any]:
         source = self.sources_by_name[response.meta["source"]]
-        for url in robots_sitemaps(response.text if isinstance(response, TextResponse) else ""):
+        text = response.text if isinstance(response, TextResponse) else ""
+        for url in robots_sitemaps(text, response.url):
             if same_site(url, source.hosts):
                 yield from self._discovery_request(url, source, self.parse_sitemap)
 
@@ -238,7 +240,7 @@ class NewsSpider(scrapy.Spider):
         return when < self.since
 
     def _remember_hints(self, url: str, published_at: str | None, title: str | None, kind: str) -> None:
-        key = fold_twin(canonical_url(url))
+        key = fold_twin(canonical_url(url), self.allowed_hosts)
         hints = self.hints.setdefault(key, {})
         if published_at and "published_at" not in hints:
             hints["published_at"] = published_at

@@ -1,0 +1,3 @@
+from rassegna.cli import main
+
+main()
