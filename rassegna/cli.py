@@ -67,8 +67,11 @@ def cli() -> None:
 @date_option("--since", "Skip feed and sitemap entries older than this date.")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
               help="Override a Scrapy setting for this run, as `scrapy crawl -s` does.")
+@click.option("--redis", "redis_url", metavar="redis://HOST:PORT/DB",
+              help="Share one frontier with other workers through Redis (see `rassegna ingest`).")
 def crawl(db_path: str, sources_path: str, source_names: tuple[str, ...], urls: tuple[str, ...],
-          max_pages: int | None, since: str | None, overrides: tuple[str, ...]) -> None:
+          max_pages: int | None, since: str | None, overrides: tuple[str, ...],
+          redis_url: str | None) -> None:
     """One crawl run: new and changed articles land in the archive.
 
     Page-level errors are recorded in the `failures` table, not fatal. Exit status: 0 done,
@@ -85,6 +88,7 @@ def crawl(db_path: str, sources_path: str, source_names: tuple[str, ...], urls: 
     options = CrawlOptions(
         db_path=db_path, sources_path=sources_path, source_names=source_names, urls=urls,
         max_pages=max_pages, since=since, overrides=_parse_overrides(overrides),
+        redis_url=redis_url,
     )
     sys.exit(run_crawl(options))
 
@@ -97,6 +101,28 @@ def _parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
             raise click.BadParameter(f"expected NAME=VALUE, got {pair!r}", param_hint="-s")
         overrides[name.strip()] = value
     return overrides
+
+
+# --- ingest -------------------------------------------------------------------------------
+
+
+@cli.command()
+@db_option
+@click.option("--redis", "redis_url", required=True, metavar="redis://HOST:PORT/DB",
+              help="The Redis that crawl workers started with `rassegna crawl --redis` write to.")
+@click.option("--once", is_flag=True, help="Stop when the queue is empty instead of waiting.")
+def ingest(db_path: str, redis_url: str, once: bool) -> None:
+    """The single archive writer of a distributed crawl: drain workers' items into the archive.
+
+    Safe to stop and restart: an item leaves Redis only after its batch is committed.
+
+    \b
+    Example:
+        rassegna ingest --redis redis://10.0.0.5:6379/0
+    """
+    from rassegna.ingest import run_ingest
+
+    sys.exit(run_ingest(db_path, redis_url, once=once))
 
 
 # --- extract ------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ class CrawlOptions:
     max_pages: int | None = None
     since: str | None = None
     overrides: dict[str, str] = field(default_factory=dict)
+    redis_url: str | None = None
 
 
 def run_crawl(options: CrawlOptions) -> int:
@@ -75,6 +76,10 @@ def crawl_settings(options: CrawlOptions, sources: list[Any]) -> Any:
                 slots[host.split(":")[0]] = {"delay": source.delay}
     if slots:
         settings.set("DOWNLOAD_SLOTS", slots, priority="project")
+    if options.redis_url:
+        from crawler.distributed import configure_redis
+
+        configure_redis(settings, options.redis_url)
     for name, value in options.overrides.items():
         settings.set(name, value, priority="cmdline")
     return settings

@@ -256,10 +256,10 @@ def test_timeouts_oversize_binary_and_redirect_loops_are_failures(tmp_path: Path
         handler.end_headers()
 
     with LoopbackSite() as site:
-        site.add("/", index_page(["/slow", "/huge", "/file.bin", "/loop-a", "/fine"]))
+        site.add("/", index_page(["/slow", "/huge", "/download/3", "/loop-a", "/fine"]))
         site.routes["/slow"] = Route(handler=slow)
         site.add("/huge", "<html><body>" + "x" * 300_000 + "</body></html>")
-        site.add("/file.bin", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 10, Content_Type="image/png")
+        site.add("/download/3", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 10, Content_Type="image/png")
         site.add("/loop-a", "", status=302, Location="/loop-b")
         site.add("/loop-b", "", status=302, Location="/loop-a")
         site.add("/fine", article_page("Fine story", paragraphs(8)))
@@ -268,9 +268,9 @@ def test_timeouts_oversize_binary_and_redirect_loops_are_failures(tmp_path: Path
                        "-s", "DOWNLOAD_MAXSIZE=100000", "-s", "RETRY_TIMES=0")
     assert result.returncode == 0, result.stderr
     failed = failures(db)
-    assert failed[site.base + "/slow"]["error"] == "timed out after 1 s"
+    assert failed[site.base + "/slow"]["error"] == "timed out after 1 s", failed
     assert "DOWNLOAD_MAXSIZE" in failed[site.base + "/huge"]["error"]
-    assert "not an HTML page" in failed[site.base + "/file.bin"]["error"]
+    assert "not an HTML page" in failed[site.base + "/download/3"]["error"]
     assert "redirect loop" in failed[site.base + "/loop-a"]["error"]
     assert site.base + "/fine" in articles(db)
 

@@ -221,8 +221,10 @@ class NewsSpider(scrapy.Spider):
             return  # a site without robots.txt is normal
         status = getattr(getattr(failure.value, "response", None), "status", None)
         stage = "discover" if request.meta.get("discovery") else "fetch"
+        # A failed redirect is recorded under the URL that was asked for, not its target.
+        asked = (request.meta.get("redirect_urls") or [request.url])[0]
         yield FailureItem(
-            canonical_url(request.url), stage, describe_failure(failure, self.crawler.settings),
+            canonical_url(asked), stage, describe_failure(failure, self.crawler.settings),
             status, request.meta.get("source"),
         )
 
