@@ -52,7 +52,7 @@ def run_crawl(options: CrawlOptions) -> int:
                    err=True)
         return EXIT_LOCKED
 
-    settings = crawl_settings(options, sources)
+    settings = crawl_settings(options)
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(NewsSpider)
     process.crawl(crawler, sources=sources, since=options.since, max_pages=options.max_pages)
@@ -60,8 +60,8 @@ def run_crawl(options: CrawlOptions) -> int:
     return _exit_status(crawler.stats.get_stats(), options.db_path)
 
 
-def crawl_settings(options: CrawlOptions, sources: list[Any]) -> Any:
-    """Project settings, then per-source download slots, then ``-s`` overrides."""
+def crawl_settings(options: CrawlOptions) -> Any:
+    """Project settings, then the command line's, then ``-s`` overrides."""
     from scrapy.settings import Settings
 
     settings = Settings()
@@ -69,13 +69,6 @@ def crawl_settings(options: CrawlOptions, sources: list[Any]) -> Any:
     settings.set("ARCHIVE_DB", options.db_path, priority="cmdline")
     if not sys.stderr.isatty():
         settings.set("LOG_LEVEL", "INFO", priority="project")
-    slots = {}
-    for source in sources:
-        if source.delay is not None:
-            for host in source.hosts:
-                slots[host.split(":")[0]] = {"delay": source.delay}
-    if slots:
-        settings.set("DOWNLOAD_SLOTS", slots, priority="project")
     if options.redis_url:
         from crawler.distributed import configure_redis
 

@@ -61,6 +61,20 @@ class NewsSpider(scrapy.Spider):
         self.hints: dict[str, dict[str, Any]] = {}
         self.known: dict[str, dict[str, Any]] = {}
 
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        # Settings are not frozen yet: a source's `delay` becomes its hosts' download slots,
+        # so it holds for `rassegna crawl` and `scrapy crawl news` (Scrapyd) alike.
+        slots = dict(crawler.settings.getdict("DOWNLOAD_SLOTS"))
+        for source in spider.sources:
+            if source.delay is not None:
+                for host in source.hosts:
+                    slots.setdefault(host.rsplit(":", 1)[0], {"delay": source.delay})
+        if slots:
+            crawler.settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
+        return spider
+
     # --- start ----------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Any]:
