@@ -17,7 +17,7 @@ _META_CHARSET = re.compile(
     rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]{2,40})""", re.IGNORECASE
 )
 _BOMS = (
-    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
@@ -51,6 +51,16 @@ def _strict(data: bytes, codec: str) -> str | None:
         return None
 
 
+# Detectors confuse the Latin code pages with each other on short samples; for the
+# Western languages rassegna targets, windows-1252 is then the better reading.
+_LATIN_LOOKALIKES = frozenset({"cp1250", "cp1252", "cp1254", "cp1257", "iso8859-1", "iso8859-2",
+                               "iso8859-9", "iso8859-13", "iso8859-15", "iso8859-16", "latin-1",
+                               "mac-latin2", "mac-roman", "cp850", "cp437", "ascii"})
+
+
+_MIN_DETECT_BYTES = 2048
+
+
 def _detect(data: bytes) -> str | None:
     """charset-normalizer's guess, on a sample so that huge pages stay cheap."""
     try:
@@ -60,7 +70,8 @@ def _detect(data: bytes) -> str | None:
     except Exception:  # detection is best effort
         LOGGER.debug("charset detection failed", exc_info=True)
         return None
-    return codec_name(best.encoding) if best else None
+    codec = codec_name(best.encoding) if best else None
+    return "cp1252" if codec in _LATIN_LOOKALIKES else codec
 
 
 def decode_html(data: bytes | str, charset: str | None = None) -> str:
@@ -72,9 +83,10 @@ def decode_html(data: bytes | str, charset: str | None = None) -> str:
             return data.decode(codec, errors="replace")
     utf8 = _strict(data, "utf-8")
     for label in (charset, sniff_meta_charset(data)):
-        codec = codec_name(label)
-        if codec is None:
+        declared = codec_name(label)
+        if declared is None:
             continue
+        codec = declared
         if codec == "utf-8":
             if utf8 is not None:
                 return utf8
@@ -88,5 +100,6 @@ def decode_html(data: bytes | str, charset: str | None = None) -> str:
             return text
     if utf8 is not None:
         return utf8
-    codec = _detect(data) or "cp1252"
+    # detectors guess wildly on a few hundred bytes; a short page is most likely windows-1252
+    codec = (_detect(data) if len(data) >= _MIN_DETECT_BYTES else None) or "cp1252"
     return data.decode(codec, errors="replace")

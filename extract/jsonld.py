@@ -17,10 +17,10 @@ ARTICLE_TYPES = frozenset({
     "report", "scholarlyarticle", "techarticle", "socialmediaposting", "satiricalarticle",
     "advertisertcontentarticle", "askpublicnewsarticle", "posting",
 })
+# Page types that say "this page is not an article" (WebSite, Organization and
+# BreadcrumbList sit on article pages too, so they say nothing).
 LISTING_TYPES = frozenset({
-    "collectionpage", "website", "searchresultspage", "profilepage", "itemlist",
-    "aboutpage", "contactpage", "person", "organization", "newsmediaorganization",
-    "sitenavigationelement", "breadcrumblist",
+    "collectionpage", "searchresultspage", "profilepage", "itemlist", "aboutpage", "contactpage",
 })
 # Trailing commas and raw newlines inside strings are the usual ways JSON-LD is broken.
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
@@ -74,9 +74,14 @@ def read_jsonld(tree: HtmlElement) -> list[dict[str, Any]]:
     return objects
 
 
+def is_article_type(types: set[str]) -> bool:
+    """Schema.org's article family: Article, NewsArticle, ReportageNewsArticle, BlogPosting…"""
+    return bool(types & ARTICLE_TYPES) or any(t.endswith(("article", "posting")) for t in types)
+
+
 def main_object(objects: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The article object if there is one (the first with a headline when several)."""
-    articles = [o for o in objects if types_of(o) & ARTICLE_TYPES]
+    articles = [o for o in objects if is_article_type(types_of(o))]
     for obj in articles:
         if obj.get("headline") or obj.get("name"):
             return obj

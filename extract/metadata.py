@@ -71,7 +71,10 @@ def absolute(href: str | None, base: str | None) -> str | None:
     href = (href or "").strip()
     if not href or href.lower().startswith(("javascript:", "data:", "mailto:")):
         return None
-    return urljoin(base, href) if base else href
+    try:
+        return urljoin(base, href) if base else href
+    except ValueError:  # a malformed base or href ("http://[::1")
+        return None
 
 
 def hostname(url: str | None) -> str | None:
@@ -84,14 +87,27 @@ def hostname(url: str | None) -> str | None:
         return None
 
 
-def extract_site_name(page: PageMeta) -> str | None:
-    """Publisher name from og:site_name, JSON-LD publisher or application-name."""
-    name = page.first("og:site_name", "application-name", "twitter:site")
+def extract_site_name(tree: HtmlElement, page: PageMeta) -> str | None:
+    """Publisher name from og:site_name, JSON-LD publisher, application-name, or the <title>."""
+    name = page.first("og:site_name", "application-name")
     if not name and page.ld:
         name = jsonld.text_value(page.ld.get("publisher"))
-    if name and name.startswith("@"):  # a twitter handle is not a name
-        name = name[1:]
+    if not name:
+        name = _title_suffix(tree)
     return clean(name)
+
+
+def _title_suffix(tree: HtmlElement) -> str | None:
+    """"Headline | Publisher": the last part of a <title> that has a headline before it."""
+    title_el = tree.find(".//title")
+    title = clean(title_el.text_content()) if title_el is not None else None
+    if not title:
+        return None
+    parts = re.split(r"\s+[|–—-]\s+", title)
+    if len(parts) < 2 or len(parts[0]) < 15:
+        return None
+    suffix = parts[-1].strip()
+    return suffix if 2 < len(suffix) <= 40 and len(suffix.split()) <= 5 else None
 
 
 def _h1s(tree: HtmlElement) -> list[str]:
@@ -161,8 +177,8 @@ def extract_image(page: PageMeta, url: str | None) -> str | None:
         image = page.ld.get("image")
         if isinstance(image, list) and image:
             image = image[0]
-        src = image.get("url") if isinstance(image, dict) else image
-        src = src if isinstance(src, str) else None
+        found = image.get("url") if isinstance(image, dict) else image
+        src = found if isinstance(found, str) else None
     return absolute(src, url)
 
 
@@ -189,10 +205,30 @@ def extract_tags(tree: HtmlElement, page: PageMeta) -> list[str]:
     if not values and page.ld:
         values = list(_split_keywords(page.ld.get("keywords")))
     if not values:
-        values = _split_keywords(page.first("news_keywords") or "")
+        values = list(_split_keywords(page.first("news_keywords") or ""))
+    if not values:
+        values = _printed_tags(tree)
     if not values:
         values = [a.text_content() for a in tree.iter("a") if "tag" in (a.get("rel") or "").split()]
     return _unique(values)
+
+
+_TAG_BOXES = frozenset({"tags", "post-tags", "article-tags", "entry-tags", "tag-list", "tags-list",
+                        "taglist", "keywords", "article-keywords", "topics", "article-topics"})
+_CLASS_TOKENS = re.compile(r"[^\s]+")
+
+
+def _printed_tags(tree: HtmlElement) -> list[str | None]:
+    """Tags printed in a box classed as such: its links, else its children classed "tag"."""
+    for el in tree.iter("div", "p", "ul", "section", "footer", "nav"):
+        classes = set(_CLASS_TOKENS.findall((el.get("class") or "").lower()))
+        if not classes & _TAG_BOXES:
+            continue
+        items = [c.text_content() for c in el.iter() if c.tag == "a"
+                 or "tag" in (c.get("class") or "").lower().split()]
+        if items:
+            return list(items)
+    return []
 
 
 def extract_categories(tree: HtmlElement, page: PageMeta) -> list[str]:
@@ -204,3 +240,12 @@ def extract_categories(tree: HtmlElement, page: PageMeta) -> list[str]:
         values = [a.text_content() for a in tree.iter("a")
                   if "category" in (a.get("rel") or "").split()]
     return _unique(values, limit=10)
+
+
+def headline_variants(tree: HtmlElement, page: PageMeta, title: str | None) -> list[str]:
+    """Every form of the headline the page prints, to recognise it repeated in the body."""
+    values = [title, page.first("og:title", "twitter:title")]
+    if page.ld:
+        values.append(jsonld.text_value(page.ld.get("headline")))
+    values.extend(_h1s(tree)[:2])
+    return [v for v in dict.fromkeys(clean(v) for v in values) if v]

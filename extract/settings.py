@@ -22,11 +22,17 @@ class Settings:
     # Inputs beyond this many bytes are cut before parsing: a 50 MB page would
     # otherwise cost seconds in lxml and trafilatura. News pages are < 3 MB.
     max_bytes: int = 5_000_000
+    # ... and trees beyond this many elements are cut (news pages have 1,000-8,000)
+    max_elements: int = 25_000
+    # the fallback chain (trafilatura in full and recall modes, readability-lxml)
+    fallbacks: bool = True
     # trafilatura mode: precision drops more boilerplate at no recall cost on the corpus.
     favor_precision: bool = True
     include_tables: bool = True
-    # below this many characters the main extraction is deemed to have failed
-    min_text_chars: int = 200
+    # below this many characters the fast extraction is retried with fallbacks
+    min_text_chars: int = 400
+    # below this many the extraction failed: recall mode and readability-lxml are tried
+    failed_text_chars: int = 200
     # boilerplate lines are only ever dropped when shorter than this
     max_boilerplate_chars: int = 220
     # article classification

@@ -1,0 +1,245 @@
+"""Publication and modification dates, from the most trustworthy evidence present.
+
+Order of trust: JSON-LD and <meta>/itemprop (`json-ld`, `meta`), `<time datetime>`
+(`time-element`), the crawler's feed/sitemap date (`hint`), the URL (`url`), and last
+the visible text near the headline read with dateparser (`text`). Copyright lines,
+cookie banners, footers, related-article lists and the fetch time are never evidence.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from lxml.html import HtmlElement
+
+from . import datetext
+from .metadata import PageMeta
+
+LOGGER = logging.getLogger(__name__)
+
+PUBLISHED_META = ("article:published_time", "og:article:published_time", "datepublished",
+                  "article.published", "published_time", "publishdate", "publish-date",
+                  "pubdate", "dc.date.issued", "dcterms.issued", "dc.date.created",
+                  "dcterms.created", "sailthru.date", "parsely-pub-date", "date", "dc.date",
+                  "cxenseparse:recs:publishtime", "datecreated")
+MODIFIED_META = ("article:modified_time", "og:updated_time", "og:article:modified_time",
+                 "datemodified", "article.updated", "modified_time", "lastmod",
+                 "dcterms.modified", "dc.date.modified", "last-modified")
+_DAY_ONLY = re.compile(r"^\s*\d{4}-?\d{2}-?\d{2}\s*$")
+_URL_DAY = re.compile(
+    r"/((?:19|20)\d{2})[/_-]?(0[1-9]|1[0-2])[/_-]?(0[1-9]|[12]\d|3[01])(?:[/_.-]|\d{0,6}[/_.-]|$)")
+# Ancestors whose dates are about something else than this page.
+_FOREIGN = re.compile(
+    r"cookie|consent|gdpr|footer|copyright|related|correlat|sidebar|widget|newsletter|comment"
+    r"|teaser|recommend|popular|trending|most-?read|ticker|breaking|nav|menu|masthead|topbar"
+    r"|top-bar|promo|outbrain|taboola|weather|meteo", re.IGNORECASE)
+_FOREIGN_TAGS = frozenset({"footer", "nav", "aside", "form", "noscript", "script", "style",
+                           "select", "option", "button", "template"})
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """A point in time as evidence gives it: with a time or only a day, aware or naive."""
+
+    moment: datetime
+    has_time: bool = True
+
+
+@dataclass(frozen=True)
+class FoundDate:
+    """A formatted date and where it came from."""
+
+    value: str
+    source: str
+    naive: bool = False
+
+
+def parse_structured(value: Any) -> Stamp | None:
+    """Read a machine-written date (ISO 8601, RFC 2822, or something dateparser knows)."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text or len(text) > 64:
+        return None
+    if _DAY_ONLY.match(text):
+        digits = text.replace("-", "")
+        try:
+            return Stamp(datetime(int(digits[:4]), int(digits[4:6]), int(digits[6:8])), False)
+        except ValueError:
+            return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T", 1))
+        return _midnight_is_day(moment)
+    except ValueError:
+        pass
+    try:
+        moment = email.utils.parsedate_to_datetime(text)
+        if moment is not None:
+            return Stamp(moment, True)
+    except (TypeError, ValueError, IndexError):
+        pass
+    parsed = datetext.parse_span(text, None)
+    if parsed is None:
+        return None
+    return Stamp(parsed, bool(datetext.HAS_CLOCK.search(text)))
+
+
+def _midnight_is_day(moment: datetime) -> Stamp:
+    """A naive midnight is how many CMS write 'the day, time unknown'."""
+    if moment.tzinfo is None and moment.hour == moment.minute == moment.second == 0:
+        return Stamp(moment, False)
+    return Stamp(moment, True)
+
+
+def plausible(stamp: Stamp, fetched_at: datetime | None) -> bool:
+    """Not before the web's news era, not after the fetch (a day of slack for zones)."""
+    if stamp.moment.year < 1995:
+        return False
+    limit = (fetched_at or datetime.now(UTC)).astimezone(UTC) + timedelta(days=1)
+    moment = stamp.moment
+    if moment.tzinfo is None:
+        return moment <= limit.replace(tzinfo=None)
+    return moment.astimezone(UTC) <= limit
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name)
+    except (ValueError, KeyError, OSError):
+        LOGGER.warning("unknown timezone %r", name)
+        return None
+
+
+def format_stamp(stamp: Stamp, timezone: str | None) -> tuple[str, bool]:
+    """(ISO text, naive?) as the archive stores it."""
+    moment = stamp.moment
+    if not stamp.has_time:
+        return moment.date().isoformat(), False
+    moment = moment.replace(microsecond=0)
+    if moment.tzinfo is None:
+        zone = _zone(timezone) if timezone else None
+        if zone is None:
+            return moment.isoformat(), True
+        moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(UTC).isoformat(), False
+
+
+def _structured(page: PageMeta, tree: HtmlElement, keys: tuple[str, ...],
+                ld_keys: tuple[str, ...], itemprop: str) -> tuple[Stamp, str] | None:
+    if page.ld:
+        for key in ld_keys:
+            stamp = parse_structured(page.ld.get(key))
+            if stamp:
+                return stamp, "json-ld"
+    for key in keys:
+        for value in page.meta.get(key, ()):
+            stamp = parse_structured(value)
+            if stamp:
+                return stamp, "meta"
+    for el in tree.iterfind(f".//*[@itemprop='{itemprop}']"):
+        stamp = parse_structured(el.get("datetime") or el.get("content"))
+        if stamp:
+            return stamp, "meta"
+    return None
+
+
+def is_foreign(el: HtmlElement, stop: HtmlElement | None = None) -> bool:
+    """True when the element sits in a footer, banner, nav, related list or the like."""
+    node: HtmlElement | None = el
+    while node is not None and node is not stop:
+        if node.tag in _FOREIGN_TAGS:
+            return True
+        marker = f"{node.get('class') or ''} {node.get('id') or ''}"
+        if marker.strip() and _FOREIGN.search(marker):
+            return True
+        node = node.getparent()
+    return False
+
+
+def _time_element(tree: HtmlElement, fetched_at: datetime | None) -> Stamp | None:
+    """The first `<time datetime>` that belongs to the page's own article."""
+    fallback = None
+    for el in tree.iter("time"):
+        stamp = parse_structured(el.get("datetime"))
+        if not stamp or not plausible(stamp, fetched_at) or is_foreign(el):
+            continue
+        if el.get("pubdate") is not None or "publish" in (el.get("class") or "").lower():
+            return stamp
+        if fallback is None:
+            fallback = stamp
+    return fallback
+
+
+def url_date(url: str | None) -> Stamp | None:
+    """A full day in the URL path (/2024/02/27/, /20240227/, /2024-02-27-slug)."""
+    if not url:
+        return None
+    match = _URL_DAY.search(url.split("?", 1)[0])
+    if not match:
+        return None
+    try:
+        return Stamp(datetime(int(match[1]), int(match[2]), int(match[3])), False)
+    except ValueError:
+        return None
+
+
+def find_dates(tree: HtmlElement, page: PageMeta, url: str | None, hints: dict[str, Any] | None,
+               language: str | None, fetched_at: datetime | None,
+               timezone: str | None) -> tuple[FoundDate | None, FoundDate | None]:
+    """(published, modified), each formatted with its source, or None when unknown."""
+    published: tuple[Stamp, str] | None = None
+    found = _structured(page, tree, PUBLISHED_META, ("datePublished", "dateCreated"),
+                        "datePublished")
+    if found and plausible(found[0], fetched_at):
+        published = found
+    modified = _structured(page, tree, MODIFIED_META, ("dateModified",), "dateModified")
+    if published is None:
+        published = _first_plausible(_weaker_evidence(tree, url, hints, fetched_at), fetched_at)
+    text_modified = None
+    if published is None or modified is None:
+        text_pub, text_modified = datetext.text_dates(tree, page, language, fetched_at, timezone)
+        if published is None and text_pub is not None:
+            published = (text_pub, "text")
+    if modified is None and text_modified is not None:
+        modified = (text_modified, "text")
+    return _format(published, timezone), _format(modified, timezone, fetched_at)
+
+
+def _weaker_evidence(tree: HtmlElement, url: str | None, hints: dict[str, Any] | None,
+                     fetched_at: datetime | None) -> Iterator[tuple[Stamp | None, str]]:
+    yield _time_element(tree, fetched_at), "time-element"
+    yield parse_structured((hints or {}).get("published_at")), "hint"
+    yield url_date(url), "url"
+
+
+def _first_plausible(candidates: Iterator[tuple[Stamp | None, str]],
+                     fetched_at: datetime | None) -> tuple[Stamp, str] | None:
+    for stamp, source in candidates:
+        if stamp is not None and plausible(stamp, fetched_at):
+            return stamp, source
+    return None
+
+
+def _format(found: tuple[Stamp, str] | None, timezone: str | None,
+            fetched_at: datetime | None = None) -> FoundDate | None:
+    if found is None:
+        return None
+    stamp, source = found
+    if fetched_at is not None and not plausible(stamp, fetched_at):
+        return None
+    value, naive = format_stamp(stamp, timezone)
+    return FoundDate(value, source, naive)
+
+
+def day_of(value: date | datetime) -> date:
+    """The calendar day of a date or datetime."""
+    return value.date() if isinstance(value, datetime) else value
