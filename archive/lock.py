@@ -16,7 +16,7 @@ import os
 import socket
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 
 class ArchiveLocked(RuntimeError):
@@ -70,15 +70,26 @@ class WriterLock:
 
     def __init__(self, path: Path, run_id: int | None = None, on_abort: Any = None):
         self.path = path
-        self.run_id = run_id
-        self._on_abort = on_abort  # called with the exception when the `with` body raises
         self._fd: int | None = None
+        self._run_id = run_id
+        self._on_abort = on_abort  # called with the exception when the `with` body raises
+
+    @property
+    def run_id(self) -> int | None:
+        return self._run_id
+
+    @run_id.setter
+    def run_id(self, value: int | None) -> None:
+        # Callers that lock before start_run (so a refused crawl leaves no row) set it late.
+        self._run_id = value
+        if self._fd is not None:
+            self._write_holder()
 
     @property
     def held(self) -> bool:
         return self._fd is not None
 
-    def acquire(self) -> "WriterLock":
+    def acquire(self) -> Self:
         """Take the lock or raise ``ArchiveLocked``; a lock left by a dead process is free."""
         if self._fd is not None:
             return self
@@ -111,7 +122,7 @@ class WriterLock:
             os.close(self._fd)
             self._fd = None
 
-    def __enter__(self) -> "WriterLock":
+    def __enter__(self) -> Self:
         return self.acquire()
 
     def __exit__(

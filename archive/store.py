@@ -16,9 +16,9 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import zstandard
 from sqlite_utils import Database
@@ -50,6 +50,9 @@ _INSERT_ARTICLE = "INSERT INTO articles ({}) VALUES ({})".format(
 _UPDATE_ARTICLE = "UPDATE articles SET {} WHERE id = :id".format(
     ", ".join(f"{c} = :{c}" for c in _ARTICLE_COLUMNS if c not in ("url", "first_seen_at"))
 )
+_UPDATE_RECORD = "UPDATE articles SET {} WHERE id = :id".format(
+    ", ".join(f"{c} = :{c}" for c in RECORD_COLUMNS)
+)
 _SAVE_VERSION = """
     INSERT INTO article_versions (article_id, title, description, text, content_hash,
         extractor_version, first_seen_at, replaced_at, crawl_run_id)
@@ -78,7 +81,7 @@ _INSERT_FAILURE = """
 
 def utcnow() -> str:
     """Now as ISO 8601 UTC with seconds, the archive's time format."""
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 def open_db(path: str | os.PathLike[str]) -> Database:
@@ -272,13 +275,7 @@ class Archive:
         record = item["record"]
         url = item.get("url") or record["url"]
         headers = _headers(item.get("headers"))
-        row = {c: record.get(c) for c in RECORD_COLUMNS}
-        for c in LIST_COLUMNS:
-            row[c] = _json(list(row[c] or []))
-        row["date_naive"] = int(bool(row["date_naive"]))
-        row["text"] = row["text"] or ""
-        if row["word_count"] is None:
-            row["word_count"] = len(row["text"].split())
+        row = self._record_row(record)
         row.update(url=url, source=item["source"], first_seen_at=at, last_seen_at=at,
                    crawl_run_id=run_id, etag=headers.get("etag"),
                    last_modified=headers.get("last-modified"))
@@ -290,6 +287,48 @@ class Archive:
                    "headers": _json(headers), "status": item.get("status"),
                    "fetched_at": at, "crawl_run_id": run_id}
         return row, raw
+
+    def apply_reextraction(self, items: list[Mapping[str, Any]]) -> list[str]:
+        """Store fresh extractions of archived pages (``{"url", "record"}``) in one transaction.
+
+        Unlike ``write_batch`` this keeps last_seen_at and crawl_run_id (nothing was fetched).
+        Outcomes: ``changed`` (text or headline differ: old version kept), ``updated`` (other
+        fields such as dates or authors differ), ``unchanged``, ``missing``.
+        """
+        rows = [(item["url"], self._record_row(item["record"])) for item in items]
+        outcomes = []
+        with self._transaction():
+            for url, row in rows:
+                outcomes.append(self._reextracted(url, row))
+        return outcomes
+
+    def _reextracted(self, url: str, row: dict[str, Any]) -> str:
+        cols = ", ".join(RECORD_COLUMNS)
+        old = self.conn.execute(f"SELECT id, {cols} FROM articles WHERE url = ?", (url,)).fetchone()
+        if old is None:
+            return "missing"
+        article_id, before = old[0], dict(zip(RECORD_COLUMNS, old[1:]))
+        if before == row:
+            return "unchanged"
+        outcome = "updated"
+        if (before["content_hash"], before["title"]) != (row["content_hash"], row["title"]):
+            self.conn.execute(_SAVE_VERSION, {"id": article_id, "replaced_at": utcnow(),
+                                              "crawl_run_id": None})
+            outcome = "changed"
+        self.conn.execute(_UPDATE_RECORD, {**row, "id": article_id})
+        return outcome
+
+    @staticmethod
+    def _record_row(record: Mapping[str, Any]) -> dict[str, Any]:
+        """The extractor's record as ``articles`` column values (lists as JSON)."""
+        row = {c: record.get(c) for c in RECORD_COLUMNS}
+        for c in LIST_COLUMNS:
+            row[c] = _json(list(row[c] or []))
+        row["date_naive"] = int(bool(row["date_naive"]))
+        row["text"] = row["text"] or ""
+        if row["word_count"] is None:
+            row["word_count"] = len(row["text"].split())
+        return row
 
     def _write_article(self, row: dict[str, Any]) -> str:
         old = self.conn.execute(
@@ -343,7 +382,7 @@ class Archive:
     def close(self) -> None:
         self.db.close()
 
-    def __enter__(self) -> "Archive":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -354,10 +393,10 @@ class _ArchiveWriterLock(WriterLock):
     """WriterLock that closes the run when the lock cannot be had or the body fails."""
 
     def __init__(self, archive: Archive, path: Path, run_id: int | None):
-        super().__init__(path, run_id, on_abort=lambda exc: archive._abort_run(run_id, exc))
+        super().__init__(path, run_id, on_abort=lambda exc: archive._abort_run(self.run_id, exc))
         self._archive = archive
 
-    def acquire(self) -> WriterLock:
+    def acquire(self) -> Self:
         try:
             return super().acquire()
         except ArchiveLocked as exc:

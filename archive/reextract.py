@@ -1,0 +1,181 @@
+"""``rassegna reextract``: run extraction again over the raw HTML kept in the archive.
+
+The extraction function is a parameter (the CLI passes ``extract.article``) so the archive
+stays independent of the extractor. Rows are read in id-ordered slices (keyset paging), so
+memory stays flat and the writes of one slice never disturb the read of the next.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from datetime import UTC, date, datetime
+from typing import Any
+
+import zstandard
+
+from .export import _day_or_time
+from .store import Archive
+
+ExtractFn = Callable[..., Any]  # extract.article's signature, see docs/ARCHITECTURE.md
+SLICE = 200
+
+_SELECT = """
+    SELECT a.id, a.url, a.source, s.language, s.timezone, r.html, r.headers, r.fetched_at,
+        a.published_at, a.date_source
+    FROM articles a
+    JOIN raw_pages r ON r.url = a.url
+    LEFT JOIN sources s ON s.name = a.source
+    WHERE a.id > ? {where}
+    ORDER BY a.id LIMIT ?
+"""
+
+
+def _filters(source: str | None, since: Any, version: str | None,
+             all: bool) -> tuple[str, list[Any]]:
+    where, params = [], []
+    if not all and version is not None:
+        where.append("a.extractor_version IS NOT ?")
+        params.append(version)
+    if source:
+        where.append("a.source = ?")
+        params.append(source)
+    if since:
+        where.append("coalesce(a.published_at, a.first_seen_at) >= ?")
+        params.append(_day_or_time(since)[0])
+    return "".join(f" AND {w}" for w in where), params
+
+
+def _slices(arc: Archive, where: str, params: list[Any]) -> Iterator[list[tuple]]:
+    last = 0
+    sql = _SELECT.format(where=where)
+    while rows := arc.conn.execute(sql, [last, *params, SLICE]).fetchall():
+        yield rows
+        last = rows[-1][0]
+
+
+def _charset(headers: dict[str, str]) -> str | None:
+    content_type = headers.get("content-type", "")
+    for part in content_type.split(";")[1:]:
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "charset" and value:
+            return value.strip("\"' ")
+    return None
+
+
+def _job(row: tuple) -> tuple[str, dict[str, Any]]:
+    """(url, keyword arguments for extract_fn) of one archived page."""
+    _id, url, _source, language, tz, html, headers, fetched_at, published, date_source = row
+    headers = json.loads(headers or "{}")
+    kwargs = {
+        "html": zstandard.ZstdDecompressor().decompress(html), "url": url,
+        "fetched_at": _aware(fetched_at), "language_hint": language,
+        "charset": _charset(headers), "timezone": tz,
+    }
+    # A date that came from the feed or sitemap is not in the page: hand it back as the
+    # hint it was, or re-extraction would lose it.
+    if date_source == "hint" and published:
+        kwargs["hints"] = {"published_at": published}
+    return url, kwargs
+
+
+def _aware(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _run_one(extract_fn: ExtractFn, kwargs: dict[str, Any]) -> dict[str, Any] | None:
+    """Call the extractor in a worker; its record as a dict (or None)."""
+    html = kwargs.pop("html")
+    url = kwargs.pop("url")
+    record = extract_fn(html, url, **kwargs)
+    if record is None:
+        return None
+    return record.to_dict() if hasattr(record, "to_dict") else dict(record)
+
+
+def reextract(db: str | os.PathLike[str] | Archive, extract_fn: ExtractFn, *,
+              source: str | None = None, since: str | date | datetime | None = None,
+              all: bool = False, version: str | None = None, progress: bool = True,
+              workers: int = 1) -> dict[str, int]:
+    """Re-extract archived pages; record a version only where title or text changed.
+
+    Rows whose ``extractor_version`` differs from ``version`` are redone (every row with
+    ``all=True``). ``version`` defaults to the ``EXTRACTOR_VERSION`` of ``extract_fn``'s
+    package (``extract.EXTRACTOR_VERSION`` for ``extract.article``); every row is redone when
+    neither is known. Returns counts: ``checked``, ``changed``
+    (new version recorded), ``updated`` (dates, authors... corrected), ``unchanged``,
+    ``failed`` (the extractor found nothing: the row is kept as it was).
+    """
+    arc = db if isinstance(db, Archive) else Archive(db)
+    version = version or _version_of(extract_fn)
+    where, params = _filters(source, since, version, all)
+    total = arc.conn.execute(
+        f"SELECT count(*) FROM articles a JOIN raw_pages r ON r.url = a.url WHERE 1 {where}",
+        params).fetchone()[0]
+    counts: Counter[str] = Counter(checked=0, changed=0, updated=0, unchanged=0, failed=0)
+    pool: Executor | None = ProcessPoolExecutor(workers) if workers > 1 else None
+    try:
+        with _bar(total, progress and sys.stderr.isatty()) as advance:
+            for rows in _slices(arc, where, params):
+                counts.update(_reextract_slice(arc, extract_fn, rows, pool))
+                counts["checked"] += len(rows)
+                advance(len(rows))
+    finally:
+        if pool is not None:
+            pool.shutdown()
+        if not isinstance(db, Archive):
+            arc.close()
+    return dict(counts)
+
+
+def _version_of(extract_fn: ExtractFn) -> str | None:
+    """``EXTRACTOR_VERSION`` of the (already imported) package ``extract_fn`` comes from.
+
+    Read from sys.modules, never imported: the archive does not depend on the extractor.
+    """
+    package = sys.modules.get(getattr(extract_fn, "__module__", "").split(".")[0])
+    return getattr(package, "EXTRACTOR_VERSION", None)
+
+
+def _reextract_slice(arc: Archive, extract_fn: ExtractFn, rows: list[tuple],
+                     pool: Executor | None) -> Counter[str]:
+    jobs = [_job(row) for row in rows]
+    kwargs = [k for _, k in jobs]
+    if pool is not None:
+        records = list(pool.map(_run_one, [extract_fn] * len(kwargs), kwargs, chunksize=8))
+    else:
+        records = [_run_one(extract_fn, k) for k in kwargs]
+    items = [{"url": url, "record": rec} for (url, _), rec in zip(jobs, records)
+             if rec is not None]
+    outcomes = Counter(arc.apply_reextraction(items))
+    outcomes["failed"] = len(jobs) - len(items)
+    return outcomes
+
+
+class _bar:
+    """A rich progress bar on stderr, or nothing."""
+
+    def __init__(self, total: int, show: bool):
+        self.total, self.show, self._progress = total, show, None
+
+    def __enter__(self) -> Callable[[int], None]:
+        if not self.show:
+            return lambda n: None
+        from rich.console import Console
+        from rich.progress import Progress
+
+        self._progress = Progress(console=Console(stderr=True))
+        self._progress.start()
+        task = self._progress.add_task("re-extracting", total=self.total)
+        return lambda n: self._progress.advance(task, n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()

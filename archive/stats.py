@@ -1,0 +1,65 @@
+"""``rassegna stats``: what the archive holds, as data (for scripts) and as rich tables."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from .export import connect_readonly
+
+LAST_RUNS = 10
+
+
+def _rows(conn: Any, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
+    cur = conn.execute(sql, params)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur]
+
+
+def archive_stats(db_path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Totals, articles per source and language, the last runs and their failures."""
+    conn = connect_readonly(db_path)
+    try:
+        one = lambda sql: conn.execute(sql).fetchone()[0]
+        return {
+            "articles": one("SELECT count(*) FROM articles"),
+            "versions": one("SELECT count(*) FROM article_versions"),
+            "raw_pages": one("SELECT count(*) FROM raw_pages"),
+            "failures": one("SELECT count(*) FROM failures"),
+            "per_source": _rows(conn, "SELECT source, count(*) AS articles, "
+                                "max(published_at) AS latest FROM articles GROUP BY source "
+                                "ORDER BY articles DESC"),
+            "per_language": _rows(conn, "SELECT coalesce(language, '?') AS language, "
+                                  "count(*) AS articles FROM articles GROUP BY 1 "
+                                  "ORDER BY articles DESC"),
+            "last_runs": _rows(conn, "SELECT id, started_at, finished_at, status, "
+                               "pages_fetched, articles_new, articles_changed, failures "
+                               "FROM crawl_runs ORDER BY id DESC LIMIT ?", (LAST_RUNS,)),
+            "failures_last_run": _rows(conn, "SELECT stage, count(*) AS failures FROM failures "
+                                       "WHERE crawl_run_id = (SELECT max(id) FROM crawl_runs) "
+                                       "GROUP BY stage ORDER BY failures DESC"),
+        }
+    finally:
+        conn.close()
+
+
+def print_stats(stats: dict[str, Any], console: Any = None) -> None:
+    """Print ``archive_stats`` output as tables."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    console.print(f"[bold]{stats['articles']}[/] articles, {stats['versions']} earlier "
+                  f"versions, {stats['raw_pages']} raw pages, {stats['failures']} failures")
+    for title, key in (("Articles per source", "per_source"),
+                       ("Articles per language", "per_language"), ("Last runs", "last_runs"),
+                       ("Failures of the last run", "failures_last_run")):
+        rows = stats[key]
+        if not rows:
+            continue
+        table = Table(title=title)
+        for name in rows[0]:
+            table.add_column(name, justify="right" if isinstance(rows[0][name], int) else "left")
+        for row in rows:
+            table.add_row(*["" if v is None else str(v) for v in row.values()])
+        console.print(table)
