@@ -17,6 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 import lxml.html
+from feedparser.exceptions import ThingsNobodyCaresAboutButMe
 from lxml import etree
 
 from crawler.dates import format_utc, to_utc_iso
@@ -173,8 +174,11 @@ def _parse_xml_feed(body: bytes, url: str) -> Feed:
     kind = _kind(parsed.get("version") or "")
     entries = [e for e in (_entry(item, url) for item in parsed.entries[:MAX_ENTRIES]) if e]
     error = None
-    if parsed.get("bozo"):
-        error = f"malformed feed: {parsed.get('bozo_exception')}"
+    problem = parsed.get("bozo_exception")
+    # feedparser's own name for warnings (declared charset overridden, odd content type):
+    # the entries are fine, so they are not worth a failure row.
+    if parsed.get("bozo") and not isinstance(problem, ThingsNobodyCaresAboutButMe):
+        error = f"malformed feed: {problem}"
     if kind is None and not entries:
         error = error or "not an RSS, Atom or JSON feed"
     if note:

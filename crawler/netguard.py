@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from urllib.parse import urlsplit
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 __all__ = ["METADATA_ADDRESSES", "check_url", "forbidden_ip_reason", "is_forbidden_address"]
 
@@ -27,10 +30,14 @@ METADATA_ADDRESSES = frozenset(
     for a in ("169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200")
 )
 DNS_TIMEOUT = 5.0
+# The guard runs for every request: answers are kept a minute so a crawl of one site
+# costs one lookup a minute, not one per page (and sees one consistent answer).
+DNS_CACHE_SECONDS = 60.0
+_DNS_CACHE_SIZE = 4096
+_dns_cache: dict[str, tuple[float, list[IPAddress] | str]] = {}
 # getaddrinfo cannot be cancelled; a small pool bounds how many stuck lookups pile up.
 _RESOLVER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="netguard-dns")
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 def forbidden_ip_reason(ip: IPAddress) -> str | None:
@@ -65,6 +72,20 @@ def _literal(host: str) -> IPAddress | None:
 
 
 def _resolve(host: str, timeout: float) -> list[IPAddress] | str:
+    """`_lookup` through a small TTL cache; timeouts are not cached."""
+    now = time.monotonic()
+    cached = _dns_cache.get(host)
+    if cached and cached[0] > now:
+        return cached[1]
+    answer = _lookup(host, timeout)
+    if not (isinstance(answer, str) and "timed out" in answer):
+        if len(_dns_cache) >= _DNS_CACHE_SIZE:
+            _dns_cache.clear()
+        _dns_cache[host] = (now + DNS_CACHE_SECONDS, answer)
+    return answer
+
+
+def _lookup(host: str, timeout: float) -> list[IPAddress] | str:
     """Every address the host resolves to, or a reason string when it cannot be known."""
     future = _RESOLVER.submit(socket.getaddrinfo, host, None, 0, socket.SOCK_STREAM)
     try:
