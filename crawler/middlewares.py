@@ -11,7 +11,7 @@ import email.utils
 import logging
 import time
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from protego import Protego
 from scrapy import Request
@@ -21,6 +21,7 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.utils.response import response_status_message
+from w3lib.url import safe_url_string
 
 from crawler.netguard import check_url
 
@@ -138,8 +139,42 @@ class LoopAwareRedirectMiddleware(RedirectMiddleware):
     so ``/a -> /b -> /a`` would vanish without a trace; here it fails with a clear reason.
     """
 
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        result = super().process_response(request, response)
+        if result is response and response.status in _REDIRECTS and not _redirect_handled_by_callback(
+                request, response, self.crawler):
+            target = _redirect_target(request, response)
+            if target is not None and urlsplit(target).scheme.lower() not in ("http", "https"):
+                # Scrapy returns such a redirect as is, which would end as "HTTP 302 Found".
+                raise IgnoreRequest(
+                    f"redirect to {target[:200]} refused: only http and https are fetched")
+        return result
+
     def _redirect(self, redirected: Request, request: Request, reason: Any) -> Request:
         chain = [*request.meta.get("redirect_urls", []), request.url]
         if redirected.url in chain:
             raise IgnoreRequest("redirect loop: " + " -> ".join([*chain, redirected.url]))
         return super()._redirect(redirected, request, reason)
+
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+def _redirect_handled_by_callback(request: Request, response: Response, crawler: Crawler) -> bool:
+    """The cases where Scrapy hands a redirect to the callback on purpose."""
+    return bool(
+        request.meta.get("dont_redirect")
+        or request.meta.get("handle_httpstatus_all")
+        or response.status in request.meta.get("handle_httpstatus_list", ())
+        or response.status in getattr(crawler.spider, "handle_httpstatus_list", ())
+    )
+
+
+def _redirect_target(request: Request, response: Response) -> str | None:
+    location = response.headers.get("Location")
+    if not location:
+        return None
+    try:
+        return urljoin(request.url, safe_url_string(location))
+    except ValueError:
+        return None

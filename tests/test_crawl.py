@@ -176,7 +176,7 @@ def test_http_errors_land_in_failures(tmp_path: Path) -> None:
     assert failed[site.base + "/missing"]["error"] == "HTTP 404 Not Found"
     assert failed[site.base + "/broken"]["error"] == "HTTP 500 Internal Server Error"
     assert failed[site.base + "/broken"]["stage"] == "fetch"
-    assert site.base + "/ok/story" in articles(db)
+    assert site.base + "/ok/story" in articles(db), result.stderr[-4000:]
 
 
 def test_revisit_sends_validators_304_touches_and_changed_text_makes_a_version(tmp_path: Path) -> None:
