@@ -1,0 +1,110 @@
+"""Same-site links of a page, cheaply: what ``LinkExtractor(deny=…, unique=True)`` returns.
+
+Scrapy's ``LinkExtractor`` walks every element of the tree, joins and quotes every ``href``
+(duplicates included: a news page repeats its navigation links many times) and collects
+each link's text. On the corpus pages (~140 ``<a>`` a page) that is 9–14 ms a page, the
+largest share of the reactor process's CPU. This module gives the same URLs in the same
+order in 4–7 ms (lxml parse included):
+
+- only ``<a>`` and ``<area>`` elements are visited (lxml filters by tag in C);
+- a repeated ``href`` is processed once (its URL depends only on the value and the page);
+- link text is not collected (the spider never uses it);
+- the same-site test is memoised per ``scheme://host:port`` (it costs a public-suffix
+  lookup per host);
+- an absolute link to another site (plain ASCII ``scheme://host:port``) is dropped before
+  it is joined and quoted.
+
+``tests/test_links.py`` checks the output equals LinkExtractor's on tricky links and on
+every corpus page.
+
+Non-HTML selectors (an XHTML document parsed as XML) fall back to ``LinkExtractor``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from urllib.parse import urljoin, urlparse
+
+from scrapy.http import TextResponse
+from scrapy.linkextractors import IGNORED_EXTENSIONS, LinkExtractor
+from scrapy.selector import Selector
+from scrapy.utils.response import get_base_url
+from w3lib.html import strip_html5_whitespace
+from w3lib.url import safe_url_string
+
+from crawler.canonical import same_site
+
+_DENY_EXTENSIONS = tuple("." + e for e in IGNORED_EXTENSIONS)
+_VALID_SCHEMES = ("http", "https", "file", "ftp")
+_PLAIN_PREFIX = re.compile(r"https?://[a-z0-9.-]+(:[0-9]+)?")
+
+
+@functools.lru_cache(maxsize=4096)
+def _same_site_prefix(prefix: str, hosts: frozenset[str]) -> bool:
+    return same_site(prefix + "/", hosts)
+
+
+def _site_prefix(url: str) -> str:
+    """``scheme://netloc`` of an absolute URL (what ``same_site`` depends on)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    end = len(rest)
+    for ch in "/?#":
+        i = rest.find(ch)
+        if i != -1 and i < end:
+            end = i
+    return f"{scheme}://{rest[:end]}"
+
+
+def page_links(response: TextResponse, deny: Iterable[re.Pattern[str]],
+               hosts: frozenset[str]) -> list[str]:
+    """Absolute URLs of the page's same-site links, first occurrence order, no duplicates."""
+    deny = tuple(deny)
+    # A selector of its own, not ``response.selector``: the response stays alive until its
+    # item has been extracted and stored, and a cached lxml tree (~10x the HTML) would stay
+    # with it — tens of MB with a few dozen pages waiting for the pool.
+    selector = Selector(response=response)
+    if selector.type != "html":
+        extractor = LinkExtractor(deny=deny, unique=True)
+        return [link.url for link in extractor.extract_links(response)
+                if same_site(link.url, hosts)]
+    base_url = get_base_url(response)
+    response_url = response.url
+    encoding = response.encoding
+    seen_href: set[str] = set()
+    seen_url: set[str] = set()
+    out: list[str] = []
+    for element in selector.root.iter("a", "area"):
+        href = element.get("href")
+        if href is None or href in seen_href:
+            continue
+        seen_href.add(href)
+        # An absolute link to another site is dropped before it is joined and quoted: a
+        # plain (ASCII, lower-case, unescaped) scheme://host:port is left as it is by
+        # safe_url_string, so same_site() gives the same answer on the raw value.
+        raw = href.strip()
+        if raw.startswith(("http://", "https://")):
+            prefix = _site_prefix(raw)
+            if _PLAIN_PREFIX.fullmatch(prefix) and not _same_site_prefix(prefix, hosts):
+                continue
+        try:
+            value = urljoin(base_url, strip_html5_whitespace(href))
+            url = safe_url_string(value, encoding=encoding)
+        except ValueError:
+            continue  # a bogus link, skipped by LinkExtractor too
+        url = urljoin(response_url, url)
+        if url.split("://", 1)[0] not in _VALID_SCHEMES:
+            continue
+        if deny and any(pattern.search(url) for pattern in deny):
+            continue
+        if urlparse(url).path.lower().endswith(_DENY_EXTENSIONS):
+            continue
+        if url in seen_url:  # LinkExtractor(canonicalize=False) deduplicates exact URLs
+            continue
+        seen_url.add(url)
+        if _same_site_prefix(_site_prefix(url), hosts):
+            out.append(url)
+    return out

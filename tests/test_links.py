@@ -1,0 +1,51 @@
+"""crawler.links.page_links gives exactly what LinkExtractor(deny, unique) + same_site gave."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+
+import pytest
+from scrapy.http import HtmlResponse
+from scrapy.linkextractors import LinkExtractor
+
+from crawler.canonical import same_site
+from crawler.links import page_links
+
+TRICKY = """<html><head><base href="/news/"></head><body>
+<a href="a.html">rel</a><a href=" a.html ">spaces</a><a href="a.html#x">frag</a>
+<a href="/q?b=2&a=1">q1</a><a href="/q?a=1&b=2">q2</a><a href="/doc.PDF">pdf</a>
+<a href="/x.pdf;jsessionid=1">pdf params</a><a href="mailto:a@b.c">mail</a>
+<a href="javascript:void(0)">js</a><a href="HTTP://WWW.Example.com/Up">upper</a>
+<a href="https://www.example.com:443/p">port</a><a href="//example.com/proto">proto-rel</a>
+<a href="http://other.org/x">other</a><a href="http://m.example.com/amp">twin</a>
+<a href="http://ex\u00e4mple.com/idn">idn</a><a href="http://[::1">bogus</a>
+<a href="/tag/x">denied</a><area href="/area"><a>no href</a><!-- <a href="/comment"> -->
+<a href="/caf\u00e9?q=\u00e9">unicode</a><a href="http://user@example.com/u">userinfo</a>
+</body></html>"""
+
+
+def _old(response: HtmlResponse, deny: list[re.Pattern[str]], hosts: frozenset[str]) -> list[str]:
+    extractor = LinkExtractor(deny=deny, unique=True)
+    return [link.url for link in extractor.extract_links(response) if same_site(link.url, hosts)]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "latin-1"])
+def test_same_links_as_link_extractor_on_tricky_page(encoding: str) -> None:
+    response = HtmlResponse("http://www.example.com/section/page.html",
+                            body=TRICKY.encode(encoding, "replace"),
+                            headers={"Content-Type": f"text/html; charset={encoding}"})
+    deny = [re.compile(r"/tag/")]
+    hosts = frozenset({"www.example.com"})
+    assert page_links(response, deny, hosts) == _old(response, deny, hosts)
+
+
+def test_same_links_as_link_extractor_on_corpus(corpus) -> None:  # type: ignore[no-untyped-def]
+    truth = json.loads((corpus / "articles" / "ground-truth.json").read_text(encoding="utf-8"))
+    for path in sorted((corpus / "articles" / "html").glob("*.html.gz")):
+        url = truth[path.name.removesuffix(".html.gz")]["url"]
+        response = HtmlResponse(url, body=gzip.decompress(path.read_bytes()),
+                                headers={"Content-Type": "text/html"})
+        hosts = frozenset({url.split("/")[2]})
+        assert page_links(response, [], hosts) == _old(response, [], hosts), url
