@@ -12,7 +12,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from archive import Archive, ArchiveLocked
-from crawler.canonical import choose_canonical
+from crawler.canonical import article_url
 from crawler.extraction import extract_page, make_pool
 from crawler.items import FailureItem, NotModifiedItem, PageItem
 
@@ -56,13 +56,16 @@ class ExtractPipeline:
         if "error" in result:
             return FailureItem(item.url, "extract", result["error"], item.status, item.source)
         record = result["record"]
+        if record.get("problem") and not record.get("is_article"):
+            return FailureItem(item.url, "extract", record["problem"], item.status, item.source)
         if not record.get("is_article"):
             stats.inc_value("rassegna/non_articles")
             raise DropItem(
                 f"not an article ({record.get('is_article_reason')}): {item.url}",
                 log_level="DEBUG",
             )
-        record["url"] = choose_canonical(item.url, record.get("canonical_url"))
+        # rel=canonical when it stays on the site, then AMP/mobile twins folded: one article, one row.
+        record["url"] = article_url(item.url, record.get("canonical_url"), item.site_hosts)
         item.record = record
         return item
 

@@ -19,7 +19,7 @@ from lxml.html import HtmlElement
 from . import authors as authors_mod
 from . import boilerplate, classify, dates, language, metadata
 from .body import extract_body
-from .parse import parse_html, truncate_tree
+from .parse import MAX_DEPTH, hit_depth_limit, parse_html, truncate_tree
 from .record import Article
 from .settings import DEFAULT, Settings, extractor_version
 
@@ -45,9 +45,16 @@ def article(html: bytes | str | None, url: str | None = None, *, fetched_at: dat
         tree = parse_html(html or b"", charset, settings.max_bytes)
         if tree is None:
             return None
+        too_deep = hit_depth_limit()
         if truncate_tree(tree, settings.max_elements):
             settings = replace(settings, fallbacks=False)
-        return _from_tree(tree, url, fetched_at, language_hint, hints or {}, timezone, settings)
+        record = _from_tree(tree, url, fetched_at, language_hint, hints or {}, timezone, settings)
+        if too_deep and not record.is_article:
+            # Text nested below the limit never reached the tree: say so, or the page would
+            # look like an empty non-article and vanish without a trace.
+            record.problem = (f"HTML nested deeper than {MAX_DEPTH} elements: text below that "
+                              "depth cannot be parsed")
+        return record
     except Exception:  # the crawler must never see an exception from here
         LOGGER.exception("extraction failed for %s", url)
         return None

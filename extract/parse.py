@@ -83,3 +83,16 @@ def parse_html(data: bytes | str, charset: str | None, max_bytes: int) -> html.H
     if root is None or not isinstance(root, html.HtmlElement):
         return None
     return root
+
+
+MAX_DEPTH = 256  # libxml2's nesting limit without XML_PARSE_HUGE
+
+
+def hit_depth_limit() -> bool:
+    """True when the last `parse_html` stopped nesting at `MAX_DEPTH` (text below is lost).
+
+    libxml2 reports it in the parser's error log rather than raising; the caller turns it
+    into a reason a person can read instead of a silently empty page.
+    """
+    return any(e.type_name == "ERR_RESOURCE_LIMIT" and "depth" in e.message
+               for e in _PARSER.error_log)

@@ -38,6 +38,8 @@ class Article:
     is_article: bool = False
     is_article_reason: str = ""
     extractor_version: str = ""
+    # Why the page could not be read in full (None when it could); not an archive column.
+    problem: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (lists copied, so callers may mutate it freely)."""
