@@ -17,8 +17,10 @@ logger = logging.getLogger(__name__)
 
 
 def _warm_up() -> None:
-    """Import the extractor once per worker so the first page does not pay for it."""
-    import extract  # noqa: F401
+    """Import the extractor and load its models once per worker, before the first page."""
+    import extract
+
+    extract.warm_up()
 
 
 def extract_page(
