@@ -20,7 +20,9 @@ from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.response import response_status_message
+from twisted.internet.threads import deferToThread
 from w3lib.url import safe_url_string
 
 from crawler.netguard import check_url
@@ -41,9 +43,11 @@ class NetGuardMiddleware:
             raise NotConfigured
         return cls(crawler)
 
-    def process_request(self, request: Request) -> None:
+    async def process_request(self, request: Request) -> None:
         allowed = getattr(self.crawler.spider, "allowed_hosts", set())
-        reason = check_url(request.url, allowed)
+        # check_url may resolve the host (getaddrinfo blocks for up to DNS_TIMEOUT): run it in
+        # Twisted's thread pool so a slow resolver never stalls the reactor.
+        reason = await maybe_deferred_to_future(deferToThread(check_url, request.url, allowed))
         if reason:
             raise IgnoreRequest(f"refused by the network guard: {reason}")
 
