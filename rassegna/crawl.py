@@ -47,7 +47,8 @@ def run_crawl(options: CrawlOptions) -> int:
         return EXIT_USAGE
 
     lock_file = lock_path_for(options.db_path)
-    if is_locked(lock_file):
+    # A fleet worker writes to Redis, not to the archive (`rassegna ingest` does): no lock.
+    if not options.redis_url and is_locked(lock_file):
         click.echo(f"Error: {options.db_path}: {ArchiveLocked(lock_file, read_holder(lock_file))}",
                    err=True)
         return EXIT_LOCKED

@@ -291,3 +291,21 @@ def test_configure_redis_swaps_scheduler_pipeline_and_keeps_overrides() -> None:
     assert "crawler.pipelines.ArchivePipeline" not in pipes
     assert pipes["crawler.distributed.RedisArchivePipeline"] == 800
     assert "crawler.pipelines.ExtractPipeline" in pipes
+
+
+def test_redis_url_setting_makes_scrapy_crawl_a_fleet_worker() -> None:
+    """`scrapy crawl news -s REDIS_URL=...` (the Scrapyd route) wires the same components as
+    `rassegna crawl --redis`; the archive pipeline gives way to the Redis one."""
+    from scrapy.settings import Settings
+
+    from crawler.spiders.news import NewsSpider
+
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.set("REDIS_URL", "redis://127.0.0.1:6379/0", priority="cmdline")
+    NewsSpider.update_settings(settings)
+    pipelines = settings.getdict("ITEM_PIPELINES")
+    assert settings["SCHEDULER"] == "crawler.distributed.RunScheduler"
+    assert "crawler.distributed.RedisArchivePipeline" in pipelines
+    assert "crawler.pipelines.ArchivePipeline" not in pipelines
+    assert settings["DUPEFILTER_CLASS"] == "scrapy_redis.dupefilter.RFPDupeFilter"
