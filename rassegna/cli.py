@@ -133,7 +133,12 @@ def ingest(db_path: str, redis_url: str, once: bool) -> None:
 @click.option("--url", "page_url", help="The page's URL, when extracting a saved file.")
 @click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "text", "markdown"]),
               default="json", show_default=True)
-def extract_command(inputs: tuple[str, ...], page_url: str | None, fmt: str) -> None:
+@click.option("--language", "language_hint", metavar="CODE",
+              help="The page's language when it does not say (ISO 639-1, e.g. it).")
+@click.option("--timezone", metavar="ZONE",
+              help="Time zone of naive printed times, e.g. Europe/Rome (as sources.toml).")
+def extract_command(inputs: tuple[str, ...], page_url: str | None, fmt: str,
+                    language_hint: str | None, timezone: str | None) -> None:
     """Extraction alone, no database: print the article record of saved HTML files.
 
     `-` reads stdin; an http(s) argument is fetched first.
@@ -145,7 +150,15 @@ def extract_command(inputs: tuple[str, ...], page_url: str | None, fmt: str) -> 
     """
     from rassegna.extract_cmd import extract_inputs
 
-    failed = extract_inputs(inputs, page_url=page_url, fmt=fmt, out=sys.stdout)
+    if timezone:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise click.BadParameter(f"unknown time zone {timezone!r}", param_hint="--timezone")
+    failed = extract_inputs(inputs, page_url=page_url, fmt=fmt, out=sys.stdout,
+                            language_hint=language_hint, timezone=timezone)
     if failed:
         sys.exit(1)
 
@@ -210,10 +223,11 @@ def serve(db_path: str, host: str, port: int, public: bool) -> None:
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv",
               show_default=True)
 @click.option("--source", help="Only this source.")
-@date_option("--since", "Published on or after this date.")
-@date_option("--until", "Published before this date.")
+@date_option("--since", "Published on or after this date (first seen, when the date is unknown).")
+@date_option("--until", "Published before this date (first seen, when the date is unknown).")
 @click.option("--language", help="ISO 639-1 code, e.g. it.")
-@click.option("--search", help="Full-text query (FTS5 syntax).")
+@click.option("--search", help="Full-text query, as Datasette's search box reads it: words "
+              "(accents and case ignored), \"quoted phrases\".")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write here instead of stdout.")
 def export(db_path: str, fmt: str, source: str | None, since: str | None, until: str | None,

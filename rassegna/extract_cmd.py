@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -14,7 +14,8 @@ import click
 import extract
 
 
-def extract_inputs(inputs: tuple[str, ...], *, page_url: str | None, fmt: str, out: TextIO) -> int:
+def extract_inputs(inputs: tuple[str, ...], *, page_url: str | None, fmt: str, out: TextIO,
+                   language_hint: str | None = None, timezone: str | None = None) -> int:
     """Print one record per input in input order; return how many inputs failed."""
     failed = 0
     records = []
@@ -25,7 +26,8 @@ def extract_inputs(inputs: tuple[str, ...], *, page_url: str | None, fmt: str, o
             click.echo(f"Error: {name}: {exc}", err=True)
             failed += 1
             continue
-        record = extract.article(body, url, fetched_at=datetime.now(timezone.utc), charset=charset)
+        record = extract.article(body, url, fetched_at=datetime.now(UTC), charset=charset,
+                                 language_hint=language_hint, timezone=timezone)
         if record is None:
             click.echo(f"Error: {name}: nothing could be extracted (empty or not HTML)", err=True)
             failed += 1
