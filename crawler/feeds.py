@@ -141,7 +141,7 @@ def _truncate(body: bytes) -> tuple[bytes, str | None]:
     """Cut a feed after its MAX_ENTRIES-th item and close the document again."""
     ends = _ENTRY_END.finditer(body)
     last = None
-    for count, last in enumerate(ends, start=1):
+    for count, last in enumerate(ends, start=1):  # noqa: B007 - `last` is read below
         if count == MAX_ENTRIES:
             break
     else:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
@@ -156,7 +157,8 @@ def extract_command(inputs: tuple[str, ...], page_url: str | None, fmt: str,
         try:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise click.BadParameter(f"unknown time zone {timezone!r}", param_hint="--timezone")
+            raise click.BadParameter(f"unknown time zone {timezone!r}",
+                                     param_hint="--timezone") from None
     failed = extract_inputs(inputs, page_url=page_url, fmt=fmt, out=sys.stdout,
                             language_hint=language_hint, timezone=timezone)
     if failed:
@@ -206,7 +208,8 @@ def serve(db_path: str, host: str, port: int, public: bool) -> None:
     Example:
         rassegna serve --port 8001
     """
-    from archive.serve import UnsafeHost, serve as run_serve
+    from archive.serve import UnsafeHost
+    from archive.serve import serve as run_serve
 
     _require_db(db_path)
     try:
@@ -270,11 +273,14 @@ def stats(db_path: str, as_json: bool) -> None:
     Example:
         rassegna stats --db archive.db
     """
-    from rassegna.stats import archive_stats, format_stats
+    from archive.stats import archive_stats, print_stats
 
     _require_db(db_path)
     summary = archive_stats(db_path)
-    click.echo(json.dumps(summary, indent=2) if as_json else format_stats(summary))
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+    else:
+        print_stats(summary)
 
 
 # --- sample site --------------------------------------------------------------------------

@@ -8,8 +8,6 @@ import sqlite3
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import crawl, write_sources
 from tests.loopback import LoopbackSite, Route
 from tests.sitekit import article_page, index_page, news_sitemap, paragraphs, rss

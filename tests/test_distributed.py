@@ -130,7 +130,7 @@ def rows(db: Path, sql: str) -> list[tuple]:
 
 
 def wait_all(procs: list[subprocess.Popen], tmp_path: Path, timeout: float = 60) -> None:
-    for i, p in enumerate(procs):
+    for p in procs:
         try:
             code = p.wait(timeout=timeout)
         except subprocess.TimeoutExpired:

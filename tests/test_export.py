@@ -90,7 +90,9 @@ def test_filter_by_source_language_and_search(db):
 
 
 def test_filter_by_dates_inclusive_and_falls_back_to_first_seen(db):
-    titles = lambda **f: sorted(r["title"] for r in _csv(db, **f))
+    def titles(**filters):
+        return sorted(r["title"] for r in _csv(db, **filters))
+
     assert titles(since="2024-02-10") == ["'=HYPERLINK(\"http://evil\")", "Senza data"]
     assert titles(until="2024-02-15") == ["'=HYPERLINK(\"http://evil\")", "Roma, la società"]
     assert titles(until=date(2024, 2, 1)) == ["Roma, la società"]

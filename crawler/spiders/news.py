@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -276,7 +276,7 @@ class NewsSpider(scrapy.Spider):
         except ValueError:
             return False
         if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
+            when = when.replace(tzinfo=UTC)
         return when < self.since
 
     def _remember_hints(self, url: str, published_at: str | None, title: str | None, kind: str) -> None:
@@ -323,8 +323,8 @@ def _due_for_revisit(known: dict[str, Any], source: Source) -> bool:
         return False
     last_seen = datetime.fromisoformat(known["last_seen_at"])
     if last_seen.tzinfo is None:
-        last_seen = last_seen.replace(tzinfo=timezone.utc)
-    return datetime.now(timezone.utc) - last_seen >= source.revisit
+        last_seen = last_seen.replace(tzinfo=UTC)
+    return datetime.now(UTC) - last_seen >= source.revisit
 
 
 def _conditional_headers(known: dict[str, Any]) -> dict[str, str]:
@@ -353,4 +353,4 @@ def _site_root(url: str) -> str:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
