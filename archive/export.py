@@ -84,19 +84,9 @@ def build_query(*, source: str | Sequence[str] | None = None,
     if language:
         where.append("a.language = ?")
         params.append(language)
-    when = "coalesce(a.published_at, a.first_seen_at)"
-    if since:
-        where.append(f"{when} >= ?")
-        params.append(_day_or_time(since)[0])
-    if until:
-        value, day_only = _day_or_time(until)
-        if day_only:
-            next_day = date.fromisoformat(value) + timedelta(days=1)
-            where.append(f"{when} < ?")
-            params.append(next_day.isoformat())
-        else:
-            where.append(f"{when} <= ?")
-            params.append(value)
+    date_where, date_params = date_conditions(since=since, until=until)
+    where += date_where
+    params += date_params
     if search:
         where.append("a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
         params.append(fts_query(search))
@@ -104,6 +94,41 @@ def build_query(*, source: str | Sequence[str] | None = None,
     if where:
         sql += " WHERE " + " AND ".join(where)
     return sql + " ORDER BY a.id", params
+
+
+_WHEN = "coalesce(a.published_at, a.first_seen_at)"
+
+
+def date_conditions(*, since: str | date | datetime | None = None,
+                    until: str | date | datetime | None = None) -> tuple[list[str], list[Any]]:
+    """WHERE conditions for ``since``/``until`` over an article's date, day-aware.
+
+    An article's date is ``published_at`` (an ISO time, or the day alone when only the day is
+    known), falling back to ``first_seen_at``. A bound given as a day covers that whole day; a
+    bound given as a time compares times, and a day-only article counts as its whole day —
+    so ``--since 2024-02-27`` keeps an article dated ``2024-02-27`` and one at 09:31 that day.
+    """
+    where: list[str] = []
+    params: list[Any] = []
+    if since:
+        value, day_only = _day_or_time(since)
+        if day_only:
+            where.append(f"{_WHEN} >= ?")
+            params.append(value)
+        else:
+            where.append(f"(CASE WHEN length({_WHEN}) = 10 THEN {_WHEN} >= substr(?, 1, 10) "
+                         f"ELSE {_WHEN} >= ? END)")
+            params += [value, value]
+    if until:
+        value, day_only = _day_or_time(until)
+        if day_only:
+            where.append(f"{_WHEN} < ?")
+            params.append((date.fromisoformat(value) + timedelta(days=1)).isoformat())
+        else:
+            where.append(f"(CASE WHEN length({_WHEN}) = 10 THEN {_WHEN} <= substr(?, 1, 10) "
+                         f"ELSE {_WHEN} <= ? END)")
+            params += [value, value]
+    return where, params
 
 
 def connect_readonly(db_path: str | os.PathLike[str]) -> sqlite3.Connection:

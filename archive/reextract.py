@@ -18,7 +18,7 @@ from typing import Any
 
 import zstandard
 
-from .export import _day_or_time
+from .export import date_conditions
 from .store import Archive
 
 ExtractFn = Callable[..., Any]  # extract.article's signature, see docs/ARCHITECTURE.md
@@ -44,9 +44,9 @@ def _filters(source: str | None, since: Any, version: str | None,
     if source:
         where.append("a.source = ?")
         params.append(source)
-    if since:
-        where.append("coalesce(a.published_at, a.first_seen_at) >= ?")
-        params.append(_day_or_time(since)[0])
+    date_where, date_params = date_conditions(since=since)
+    where += date_where
+    params += date_params
     return "".join(f" AND {w}" for w in where), params
 
 

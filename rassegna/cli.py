@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,9 @@ def date_option(name: str, help_text: str) -> Callable[..., Any]:
         from crawler.dates import parse_cli_date
 
         try:
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+                # a day stays a day: --until 2024-02-27 covers all of it
+                return date.fromisoformat(value.strip()).isoformat()
             return parse_cli_date(value).isoformat()
         except ValueError as exc:
             raise click.BadParameter(str(exc)) from None
@@ -171,7 +176,8 @@ def extract_command(inputs: tuple[str, ...], page_url: str | None, fmt: str,
 @cli.command()
 @db_option
 @click.option("--source", help="Only this source.")
-@date_option("--since", "Only articles first seen since this date.")
+@date_option("--since", "Only articles published on or after this date (first seen, when the "
+             "date is unknown).")
 @click.option("--all", "everything", is_flag=True, help="Re-extract every row, stale or not.")
 def reextract(db_path: str, source: str | None, since: str | None, everything: bool) -> None:
     """Re-run extraction from the raw HTML kept in the archive.

@@ -172,3 +172,24 @@ def test_stats_summarise_the_archive(db):
     console = Console(file=io.StringIO(), width=120)
     print_stats(stats, console)
     assert "Articles per source" in console.file.getvalue()
+
+
+@pytest.mark.parametrize("args,expected", [
+    # a day given on the command line covers that whole day, for day-only and timed articles
+    (["--since", "2024-02-15"], {"=HYPERLINK(\"http://evil\")", "Senza data"}),
+    (["--until", "2024-02-01"], {"Roma, la società"}),
+    (["--since", "2024-02-01", "--until", "2024-02-01"], {"Roma, la società"}),
+    (["--since", "2024-02-15", "--until", "2024-02-15"], {"=HYPERLINK(\"http://evil\")"}),
+    # a time: a day-only article counts as its whole day
+    (["--since", "2024-02-15T12:00:00+00:00"], {"=HYPERLINK(\"http://evil\")", "Senza data"}),
+    (["--until", "2024-02-01T09:00:00+00:00"], set()),
+])
+def test_cli_date_bounds_include_the_boundary_day(db, args, expected):
+    from click.testing import CliRunner
+
+    from rassegna.cli import cli
+
+    result = CliRunner().invoke(cli, ["export", "--db", str(db), "--format", "jsonl", *args])
+    assert result.exit_code == 0, result.output
+    titles = {json.loads(line)["title"] for line in result.output.splitlines() if line}
+    assert titles == expected
