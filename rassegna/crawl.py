@@ -56,7 +56,8 @@ def run_crawl(options: CrawlOptions) -> int:
     settings = crawl_settings(options)
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(NewsSpider)
-    process.crawl(crawler, sources=sources, since=options.since, max_pages=options.max_pages)
+    process.crawl(crawler, sources=sources, since=options.since, max_pages=options.max_pages,
+                  ad_hoc=bool(options.urls))
     process.start()
     return _exit_status(crawler.stats.get_stats(), options.db_path)
 
@@ -99,8 +100,14 @@ def _exit_status(stats: dict[str, Any], db_path: str) -> int:
         logging.getLogger(__name__).error("the crawl stopped before it could finish")
         return 1
     _print_summary(stats)
-    if stats.get("rassegna/fetched", 0) == 0 and stats.get("rassegna/discovered", 0) > 0:
-        click.echo("Error: not one page could be fetched (every source down?)", err=True)
+    if stats["finish_reason"] == "shutdown":  # Ctrl-C or SIGTERM: the run did not complete
+        click.echo("Error: the crawl was interrupted; the next run carries on", err=True)
+        return 1
+    attempted = stats.get("rassegna/discovered", 0) + stats.get("rassegna/discovery_requests", 0)
+    answered = stats.get("rassegna/fetched", 0) + stats.get("rassegna/discovery_fetched", 0)
+    if attempted and not answered:
+        click.echo("Error: not one page, feed or sitemap could be fetched (every source down?)",
+                   err=True)
         return EXIT_NOTHING_FETCHED
     return 0
 

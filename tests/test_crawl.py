@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import sqlite3
+import textwrap
 import time
 from pathlib import Path
 
@@ -323,3 +324,72 @@ def test_url_option_crawls_ad_hoc_sources(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert len(articles(db)) == 2
     assert json.loads(rows(db, "select settings from crawl_runs")[0]["settings"])["ARCHIVE_DB"] == str(db)
+
+
+def test_url_option_stores_an_article_url_given_directly(tmp_path: Path) -> None:
+    with LoopbackSite() as site:
+        paths = simple_site(site, 2)
+        db = tmp_path / "a.db"
+        result = crawl(db, "--url", site.base + paths[0], "--max-pages", "1")
+    assert result.returncode == 0, result.stderr
+    assert list(articles(db)) == [site.base + paths[0]]
+
+
+def test_max_pages_counts_pages_not_robots_feeds_or_sitemaps(tmp_path: Path) -> None:
+    with LoopbackSite() as site:
+        paths = [f"/2024/02/{day:02d}/story.html" for day in range(1, 6)]
+        for path in paths:
+            site.add(path, article_page(f"Story {path}", paragraphs(1)))
+        site.add("/robots.txt", f"User-agent: *\nSitemap: {site.base}/sitemap.xml\n",
+                 Content_Type="text/plain")
+        site.add("/sitemap.xml", news_sitemap([(site.base + p, "t", "2024-02-01") for p in paths]),
+                 Content_Type="application/xml")
+        site.add("/feed", rss([(site.base + paths[0], "t", "Thu, 01 Feb 2024 10:00:00 GMT")]),
+                 Content_Type="application/rss+xml")
+        sources = write_sources(tmp_path / "s.toml", textwrap.dedent(f"""\
+            [[source]]
+            name = "capped"
+            feeds = ["{site.base}/feed"]
+            sitemaps = ["{site.base}/sitemap.xml"]
+            """))
+        db = tmp_path / "a.db"
+        result = crawl(db, "--sources", str(sources), "--max-pages", "3")
+    assert result.returncode == 0, result.stderr
+    assert len(articles(db)) == 3
+
+
+def test_a_feed_only_source_that_is_down_exits_4(tmp_path: Path) -> None:
+    sources = write_sources(tmp_path / "s.toml",
+                            '[[source]]\nname = "down"\nfeeds = ["http://127.0.0.1:9/feed.xml"]\n')
+    result = crawl(tmp_path / "a.db", "--sources", str(sources), "-s", "RETRY_TIMES=0")
+    assert result.returncode == 4, result.stderr
+    assert "could be fetched" in result.stderr
+
+
+def test_an_interrupted_crawl_exits_1_and_is_marked_interrupted(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import FAST, REPO
+
+    def slow(handler) -> None:
+        time.sleep(30)
+
+    with LoopbackSite() as site:
+        site.add("/", index_page([f"/2024/02/{d:02d}/slow.html" for d in range(1, 4)]))
+        for d in range(1, 4):
+            site.routes[f"/2024/02/{d:02d}/slow.html"] = Route(handler=slow)
+        db = tmp_path / "a.db"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "rassegna", "crawl", "--db", str(db), *FAST,
+             "--url", site.base + "/"], cwd=REPO, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while not any(p.endswith("slow.html") for p in site.hits) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 1, stderr[-3000:]
+    assert "interrupted" in stderr
+    assert rows(db, "select status from crawl_runs")[0]["status"] == "interrupted"

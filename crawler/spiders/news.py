@@ -48,10 +48,15 @@ class NewsSpider(scrapy.Spider):
         url: str | None = None,
         since: str | None = None,
         max_pages: str | int | None = None,
+        ad_hoc: bool | str = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.sources = _select_sources(sources, source, url)
+        # `--url URL`: the given pages are themselves candidates (an article URL is stored;
+        # a home page is classified as a non-article and only followed). The start_urls of a
+        # sources file are home and section pages by definition: followed, never extracted.
+        self.extract_start_urls = bool(url) or ad_hoc in (True, "1", "true", "yes")
         self.sources_by_name = {s.name: s for s in self.sources}
         # Hosts that the network guard lets through although they may be private addresses.
         self.allowed_hosts = {host for s in self.sources for host in s.hosts}
@@ -97,7 +102,7 @@ class NewsSpider(scrapy.Spider):
 
     def _start_requests(self, source: Source) -> Iterable[scrapy.Request]:
         for url in source.start_urls:
-            yield from self._page_request(url, source, hops=0, start=True)
+            yield from self._page_request(url, source, hops=0, start=not self.extract_start_urls)
         for url in source.feeds:
             yield from self._discovery_request(url, source, self.parse_feed)
         for url in source.sitemaps:
@@ -153,6 +158,8 @@ class NewsSpider(scrapy.Spider):
         if url in self.requested:
             return
         self.requested.add(url)
+        if callback != self.parse_robots:  # many sites have none: not a sign of a dead site
+            self.crawler.stats.inc_value("rassegna/discovery_requests")
         headers = {"User-Agent": source.user_agent} if source.user_agent else {}
         yield scrapy.Request(
             url, callback=callback, errback=self.on_error, headers=headers,
@@ -160,7 +167,9 @@ class NewsSpider(scrapy.Spider):
         )
 
     def _over_page_limit(self, source: Source) -> bool:
-        if self.max_pages is not None and len(self.requested) >= self.max_pages:
+        # pages only: robots.txt, feeds and sitemaps do not use up the budget
+        pages = sum(self.requested_per_source.values())
+        if self.max_pages is not None and pages >= self.max_pages:
             return True
         limit = source.max_pages
         return limit is not None and self.requested_per_source[source.name] >= limit
@@ -213,6 +222,7 @@ class NewsSpider(scrapy.Spider):
     # feed, which on the reactor thread would stall every download meanwhile.
     async def parse_feed(self, response: Response) -> AsyncIterator[Any]:
         source = self.sources_by_name[response.meta["source"]]
+        self.crawler.stats.inc_value("rassegna/discovery_fetched")
         feed = await maybe_deferred_to_future(
             deferToThread(parse_feed, response.body, response.url))
         if feed.error:
@@ -228,6 +238,7 @@ class NewsSpider(scrapy.Spider):
 
     async def parse_sitemap(self, response: Response) -> AsyncIterator[Any]:
         source = self.sources_by_name[response.meta["source"]]
+        self.crawler.stats.inc_value("rassegna/discovery_fetched")
         sitemap = await maybe_deferred_to_future(
             deferToThread(parse_sitemap, response.body, response.url))
         if sitemap.error:
