@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 from .export import connect_readonly
@@ -52,7 +53,8 @@ def print_stats(stats: dict[str, Any], console: Any = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = console or Console()
+    # Piped output (cron mail, a log) gets a width that fits the timestamps, not 80 columns.
+    console = console or Console(width=None if sys.stdout.isatty() else 160)
     console.print(f"[bold]{stats['articles']}[/] articles, {stats['versions']} earlier "
                   f"versions, {stats['raw_pages']} raw pages, {stats['failures']} failures")
     for title, key in (("Articles per source", "per_source"),

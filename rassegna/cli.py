@@ -192,9 +192,19 @@ def reextract(db_path: str, source: str | None, since: str | None, everything: b
     import extract
     from archive.reextract import reextract as run_reextract
 
+    from archive import Archive, ArchiveLocked
+
     _require_db(db_path)
-    counts = run_reextract(db_path, extract.article, source=source, since=since,
-                           all=everything, progress=sys.stderr.isatty())
+    # One writer at a time: a crawl storing the same article meanwhile would interleave
+    # versions, so reextract waits for no one and says who holds the archive.
+    with Archive(db_path) as arc:
+        try:
+            with arc.lock():
+                counts = run_reextract(arc, extract.article, source=source, since=since,
+                                       all=everything, progress=sys.stderr.isatty())
+        except ArchiveLocked as exc:
+            click.echo(f"Error: {db_path}: {exc}", err=True)
+            sys.exit(EXIT_LOCKED)
     click.echo(", ".join(f"{key}: {value}" for key, value in counts.items()))
 
 

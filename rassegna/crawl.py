@@ -115,9 +115,11 @@ def _exit_status(stats: dict[str, Any], db_path: str) -> int:
 def _print_summary(stats: dict[str, Any]) -> None:
     failures = sum(v for k, v in stats.items() if k.startswith("rassegna/failures/"))
     click.echo(
-        "crawl run {run}: {status} · fetched {fetched} · new {new} · changed {changed} · "
+        "{run}{status} · fetched {fetched} · new {new} · changed {changed} · "
         "unchanged {unchanged} · not modified {nm} · non-articles {non} · failures {failures}".format(
-            run=stats.get("rassegna/crawl_run_id"),
+            # a fleet worker has no crawl_runs row of its own: ingest writes it
+            run=(f"crawl run {stats['rassegna/crawl_run_id']}: "
+                 if stats.get("rassegna/crawl_run_id") else "crawl: "),
             status=stats.get("finish_reason"),
             fetched=stats.get("rassegna/fetched", 0),
             new=stats.get("rassegna/outcome/new", 0),

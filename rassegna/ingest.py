@@ -72,6 +72,12 @@ class Ingest:
         status = "finished" if message.get("reason") == "finished" else "interrupted"
         self.archive.finish_run(run_id, status=status, counts=_run_counts(shim))
         logger.info("crawl_runs %d %s", run_id, status)
+        # Every worker has left (the last one out sent this message): the run's frontier,
+        # dupefilter and stats are in the archive now, so they would only hold Redis memory.
+        stale = list(self.server.scan_iter(match=f"{self.prefix}:run:{message['run']}:*",
+                                           count=1000))
+        for start in range(0, len(stale), 1000):
+            self.server.unlink(*stale[start:start + 1000])
 
     # -- writes ----------------------------------------------------------------------------
 

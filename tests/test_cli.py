@@ -76,3 +76,15 @@ def test_every_command_and_sources_key_is_documented_in_the_readme() -> None:
 
     for key in Source.model_fields:
         assert re.search(rf"`{key}`", readme), key
+
+
+def test_reextract_waits_for_no_crawl_it_exits_3_while_the_archive_is_locked(tmp_path) -> None:
+    from archive import Archive
+    from tests.conftest import rassegna
+
+    db = tmp_path / "a.db"
+    with Archive(db) as archive, archive.lock():
+        result = rassegna("reextract", "--db", str(db))
+    assert result.returncode == 3, result.stderr
+    assert "a.db" in result.stderr and "lock" in result.stderr
+    assert rassegna("reextract", "--db", str(db)).returncode == 0

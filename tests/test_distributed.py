@@ -200,6 +200,10 @@ def test_second_fleet_run_queues_no_archived_url(tmp_path: Path, redis_url: str)
     assert not any(p in hits for p in paths), hits
     assert len(snapshot(db)) == 40
     assert [r[0] for r in rows(db, "select status from crawl_runs order by id")] == ["finished"] * 2
+    import redis
+
+    # ingest clears each finished run's frontier, dupefilter and stats from Redis
+    assert not list(redis.Redis.from_url(redis_url).scan_iter(match="rassegna:run:*:*"))
 
 
 def test_killing_a_worker_mid_run_loses_no_page(tmp_path: Path, redis_url: str) -> None:

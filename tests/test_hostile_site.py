@@ -1,4 +1,4 @@
-"""A hostile web: one real ``rassegna crawl`` over a good site and fifteen traps.
+"""A hostile web: one real ``rassegna crawl`` over a good site and sixteen traps.
 
 Every trap is its own loopback site and its own source, so each test below reads the part of
 the shared crawl that is about its trap. The crawl must end with exit 0, within TIME_BOUND
@@ -315,7 +315,7 @@ def test_good_pages_are_stored(hostile: Outcome) -> None:
 
 def test_gzip_bomb_is_cut_at_download_maxsize(hostile: Outcome) -> None:
     # Scrapy 2.19's HttpCompressionMiddleware decompresses in chunks and stops at
-    # DOWNLOAD_MAXSIZE (8 MB): 1 GiB of zeros never reaches memory.
+    # DOWNLOAD_MAXSIZE (8 MB): 128 MiB of zeros never reach memory.
     failure = hostile.failed("gzip-bomb", "/bomb")
     assert failure["error"].startswith("compressed response larger than DOWNLOAD_MAXSIZE (8 MB) "
                                        "once decompressed"), failure["error"]
