@@ -190,9 +190,8 @@ def reextract(db_path: str, source: str | None, since: str | None, everything: b
         rassegna reextract --source ai-notizie
     """
     import extract
-    from archive.reextract import reextract as run_reextract
-
     from archive import Archive, ArchiveLocked
+    from archive.reextract import reextract as run_reextract
 
     _require_db(db_path)
     # One writer at a time: a crawl storing the same article meanwhile would interleave
