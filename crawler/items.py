@@ -26,6 +26,8 @@ class PageItem:
     timezone: str | None = None
     hints: dict[str, Any] = field(default_factory=dict)
     site_hosts: tuple[str, ...] = ()
+    # Hops of the page's links when they are to be followed (the worker reads them), else None.
+    follow_hops: int | None = None
     # Set by ExtractPipeline.
     record: dict[str, Any] | None = None
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urljoin, urlparse
 
 from scrapy.http import TextResponse
@@ -71,13 +72,30 @@ def page_links(response: TextResponse, deny: Iterable[re.Pattern[str]],
         extractor = LinkExtractor(deny=deny, unique=True)
         return [link.url for link in extractor.extract_links(response)
                 if same_site(link.url, hosts)]
-    base_url = get_base_url(response)
-    response_url = response.url
-    encoding = response.encoding
+    return tree_links(selector.root, get_base_url(response), response.url, response.encoding,
+                      deny, hosts)
+
+
+def document_base_url(root: Any, page_url: str, encoding: str = "utf-8") -> str:
+    """The page's ``<base href>`` resolved against its URL, else the URL (as get_base_url)."""
+    for base in root.iter("base"):
+        href = base.get("href")
+        if href and href.strip():
+            try:
+                return safe_url_string(urljoin(page_url, href.strip()), encoding=encoding)
+            except ValueError:
+                break
+    return page_url
+
+
+def tree_links(root: Any, base_url: str, page_url: str, encoding: str,
+               deny: Iterable[re.Pattern[str]], hosts: frozenset[str]) -> list[str]:
+    """``page_links`` over an lxml tree already parsed (the extraction worker's, say)."""
+    deny = tuple(deny)
     seen_href: set[str] = set()
     seen_url: set[str] = set()
     out: list[str] = []
-    for element in selector.root.iter("a", "area"):
+    for element in root.iter("a", "area"):
         href = element.get("href")
         if href is None or href in seen_href:
             continue
@@ -95,7 +113,7 @@ def page_links(response: TextResponse, deny: Iterable[re.Pattern[str]],
             url = safe_url_string(value, encoding=encoding)
         except ValueError:
             continue  # a bogus link, skipped by LinkExtractor too
-        url = urljoin(response_url, url)
+        url = urljoin(page_url, url)
         if url.split("://", 1)[0] not in _VALID_SCHEMES:
             continue
         if deny and any(pattern.search(url) for pattern in deny):

@@ -53,6 +53,8 @@ class ExtractPipeline:
             logger.error("extraction worker died on %s; restarting the pool", item.url)
             self.pool = make_pool(self.workers)
             result = {"error": "extraction worker died on this page"}
+        if result.get("links") and item.follow_hops is not None:
+            self._follow(item, result["links"])
         if "error" in result:
             return FailureItem(item.url, "extract", result["error"], item.status, item.source)
         record = result["record"]
@@ -70,6 +72,10 @@ class ExtractPipeline:
         return item
 
     def _submit(self, item: PageItem):
+        follow = None
+        if item.follow_hops is not None:
+            source = self.crawler.spider.sources_by_name[item.source]
+            follow = (tuple(source.deny), frozenset(source.hosts))
         return self.pool.submit(
             extract_page,
             item.body,
@@ -79,7 +85,15 @@ class ExtractPipeline:
             item.language_hint,
             item.timezone,
             item.hints,
+            follow,
         )
+
+    def _follow(self, item: PageItem, links: list[str]) -> None:
+        # Scheduled before this item is done, so the engine never sees the spider idle
+        # between the page and its links.
+        spider = self.crawler.spider
+        for request in spider.follow_links(links, item.source, item.follow_hops):
+            self.crawler.engine.crawl(request)
 
 
 class ArchivePipeline:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +33,29 @@ def content_hash(text: str) -> str:
     return hashlib.sha1(normalised.encode("utf-8")).hexdigest()
 
 
+@dataclass
+class ParsedPage:
+    """A page decoded and parsed once (`parse_page`), ready for `article_from_page`.
+
+    Callers may read `tree` first (the crawler takes the page's links from it) but must not
+    change it: `article_from_page` uses it as is, and may cut it.
+    """
+
+    tree: HtmlElement
+    too_deep: bool = False  # libxml2 stopped nesting at MAX_DEPTH: text below it is lost
+
+
+def parse_page(html: bytes | str | None, *, charset: str | None = None,
+               settings: Settings = DEFAULT) -> ParsedPage | None:
+    """Decode and parse one page; None when there is no HTML to speak of. Never raises."""
+    try:
+        tree = parse_html(html or b"", charset, settings.max_bytes)
+        return None if tree is None else ParsedPage(tree, hit_depth_limit())
+    except Exception:
+        LOGGER.exception("parsing failed")
+        return None
+
+
 def article(html: bytes | str | None, url: str | None = None, *, fetched_at: datetime | None = None,
             language_hint: str | None = None, hints: dict[str, Any] | None = None,
             charset: str | None = None, timezone: str | None = None,
@@ -41,15 +64,24 @@ def article(html: bytes | str | None, url: str | None = None, *, fetched_at: dat
 
     Never raises: any failure is logged and becomes None.
     """
+    page = parse_page(html, charset=charset, settings=settings)
+    if page is None:
+        return None
+    return article_from_page(page, url, fetched_at=fetched_at, language_hint=language_hint,
+                             hints=hints, timezone=timezone, settings=settings)
+
+
+def article_from_page(page: ParsedPage, url: str | None = None, *,
+                      fetched_at: datetime | None = None, language_hint: str | None = None,
+                      hints: dict[str, Any] | None = None, timezone: str | None = None,
+                      settings: Settings = DEFAULT) -> Article | None:
+    """`article()` over a page already parsed by `parse_page`. Never raises."""
     try:
-        tree = parse_html(html or b"", charset, settings.max_bytes)
-        if tree is None:
-            return None
-        too_deep = hit_depth_limit()
-        if truncate_tree(tree, settings.max_elements):
+        if truncate_tree(page.tree, settings.max_elements):
             settings = replace(settings, fallbacks=False)
-        record = _from_tree(tree, url, fetched_at, language_hint, hints or {}, timezone, settings)
-        if too_deep and not record.is_article:
+        record = _from_tree(page.tree, url, fetched_at, language_hint, hints or {}, timezone,
+                            settings)
+        if page.too_deep and not record.is_article:
             # Text nested below the limit never reached the tree: say so, or the page would
             # look like an empty non-article and vanish without a trace.
             record.problem = (f"HTML nested deeper than {MAX_DEPTH} elements: text below that "

@@ -393,3 +393,24 @@ def test_an_interrupted_crawl_exits_1_and_is_marked_interrupted(tmp_path: Path) 
     assert proc.returncode == 1, stderr[-3000:]
     assert "interrupted" in stderr
     assert rows(db, "select status from crawl_runs")[0]["status"] == "interrupted"
+
+
+def test_links_of_article_pages_are_followed_up_to_max_depth(tmp_path: Path) -> None:
+    # home -> a -> b -> c: an article's links come from the extraction worker's tree
+    chain = [f"/2024/03/0{n}/chain-{n}.html" for n in range(1, 4)]
+    with LoopbackSite() as site:
+        site.add("/", index_page(chain[:1]))
+        for path, nxt in zip(chain, [*chain[1:], None]):
+            site.add(path, article_page(f"Story {path}", paragraphs(1), links=[nxt] if nxt else []))
+        sources = write_sources(tmp_path / "s.toml", textwrap.dedent(f"""\
+            [[source]]
+            name = "chain"
+            start_urls = ["{site.base}/"]
+            max_depth = 2
+            """))
+        db = tmp_path / "a.db"
+        result = crawl(db, "--sources", str(sources))
+        hits = dict(site.hits)
+    assert result.returncode == 0, result.stderr
+    assert sorted(articles(db)) == [site.base + p for p in chain[:2]]
+    assert chain[2] not in hits  # two hops from the home page: not requested

@@ -192,15 +192,17 @@ class NewsSpider(scrapy.Spider):
             )
             return
         hops = response.meta.get("hops", 0)
-        if hops < source.max_depth:
+        follow = hops < source.max_depth
+        # start_urls are home and section pages by definition: followed, never extracted.
+        extracted = not response.meta.get("start") and _allowed(url, source)
+        if follow and not extracted:
             for link in _links(response, source):
                 yield from self._page_request(link, source, hops=hops + 1)
         if hops == 0:
             for feed in feed_links(response.body, response.url):
                 if same_site(feed, source.hosts):
                     yield from self._discovery_request(feed, source, self.parse_feed)
-        # start_urls are home and section pages by definition: followed, never extracted.
-        if response.meta.get("start") or not _allowed(url, source):
+        if not extracted:
             self.crawler.stats.inc_value("rassegna/non_articles")
             return
         yield PageItem(
@@ -216,7 +218,16 @@ class NewsSpider(scrapy.Spider):
             timezone=source.timezone,
             hints=self.hints.get(url) or response.meta.get("hints") or {},
             site_hosts=tuple(sorted(source.hosts)),
+            # the extraction worker reads the links from its own tree (see follow_links)
+            follow_hops=hops + 1 if follow else None,
         )
+
+    def follow_links(self, links: Iterable[str], source_name: str,
+                     hops: int) -> Iterable[scrapy.Request]:
+        """Requests for links an extraction worker found, through the usual filters."""
+        source = self.sources_by_name[source_name]
+        for link in links:
+            yield from self._page_request(link, source, hops=hops)
 
     # Feeds and sitemaps are parsed in a thread: feedparser takes ~5 s over a 10,000-entry
     # feed, which on the reactor thread would stall every download meanwhile.
