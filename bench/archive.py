@@ -95,7 +95,7 @@ async def datasette_figures(path: Path) -> dict[str, tuple[float, float]]:
             times += await _timed(ds, f"/{db}/search.json?q={quote(w)}", 2)
         out[f"canned search + snippet(), {label}"] = _pcts(times)
     out["articles table page (HTML, 4 facets)"] = _pcts(await _timed(ds, f"/{db}/articles", 5))
-    out["article row page (HTML, markdown)"] = _pcts(await _timed(ds, f"/{db}/articles/777", 5))
+    out["article row page (HTML, reading view)"] = _pcts(await _timed(ds, f"/{db}/articles/777", 5))
     out["dashboard page"] = _pcts(await _timed(ds, "/-/dashboards/rassegna", 3))
     chart = ("SELECT substr(published_at, 1, 10) AS day, source, count(*) AS articles FROM "
              "articles WHERE published_at IS NOT NULL GROUP BY day, source ORDER BY day")
