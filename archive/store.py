@@ -9,6 +9,7 @@ current one.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import sqlite3
@@ -25,6 +26,8 @@ from sqlite_utils import Database
 
 from .lock import ArchiveLocked, WriterLock, is_locked, lock_path_for
 from .schema import LIST_COLUMNS, RECORD_COLUMNS, migrate
+
+LOGGER = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # the archive never needs extract at run time
     from extract import Article  # noqa: F401
@@ -228,6 +231,29 @@ class Archive:
         return zstandard.ZstdDecompressor().decompress(row[0]) if row else None
 
     # -- writes ----------------------------------------------------------------------------
+
+    def write_batch_safely(self, items: list[Mapping[str, Any]]) -> list[str]:
+        """``write_batch``, but a row the database refuses cannot lose the rest of its batch.
+
+        When the batch fails, its rows are written one at a time and a refused row becomes a
+        ``store`` failure naming the database's reason (the crawler and ingest both use this).
+        """
+        try:
+            return self.write_batch(items)
+        except Exception as exc:
+            LOGGER.error("batch write failed (%s); writing rows one at a time", exc)
+        outcomes = []
+        for item in items:
+            try:
+                outcomes.append(self.write_batch([item])[0])
+            except Exception as exc:
+                url = item.get("url") or item.get("record", {}).get("url")
+                LOGGER.error("could not store %s: %s", url, exc)
+                failure = {"kind": "failure", "url": url, "stage": "store", "error": str(exc)}
+                if "crawl_run_id" in item:  # else the archive's own run, as for the batch
+                    failure["crawl_run_id"] = item["crawl_run_id"]
+                outcomes.append(self.write_batch([failure])[0])
+        return outcomes
 
     def write_batch(self, items: list[Mapping[str, Any]]) -> list[str]:
         """Store a batch in one transaction; return one outcome per item, in order.

@@ -169,22 +169,9 @@ class ArchivePipeline:
         if not batch:
             return
         stats = self.crawler.stats
-        try:
-            outcomes = self.archive.write_batch(batch)
-        except Exception as exc:  # a bad row must not lose the batch: retry one by one
-            logger.error("batch write failed (%s); writing rows one at a time", exc)
-            outcomes = [self._write_one(row) for row in batch]
+        outcomes = self.archive.write_batch_safely(batch)
         for outcome in outcomes:
             stats.inc_value(f"rassegna/outcome/{outcome}")
-
-    def _write_one(self, row: dict[str, Any]) -> str:
-        try:
-            return self.archive.write_batch([row])[0]
-        except Exception as exc:
-            url = row.get("url") or row.get("record", {}).get("url")
-            logger.error("could not store %s: %s", url, exc)
-            failure = {"kind": "failure", "url": url, "stage": "store", "error": str(exc)}
-            return self.archive.write_batch([failure])[0]
 
     def _row_for(self, item: Any) -> dict[str, Any] | None:
         if isinstance(item, PageItem) and item.record is not None:

@@ -88,27 +88,13 @@ class Ingest:
         for row in rows:
             row["crawl_run_id"] = run_id
         self.archive.run_id = run_id  # write_batch bumps this run's counters
-        try:
-            outcomes = self.archive.write_batch(rows)
-        except Exception as exc:  # as ArchivePipeline: a bad row must not lose the batch
-            logger.error("batch write failed (%s); writing rows one at a time", exc)
-            outcomes = [self._write_one(row) for row in rows]
+        outcomes = self.archive.write_batch_safely(rows)
         if run is not None:
             pipe = self.server.pipeline()
             for outcome in outcomes:
                 pipe.hincrby(f"{self.prefix}:run:{run}:stats", f"rassegna/outcome/{outcome}", 1)
             pipe.execute()
         self.publish_known([r for r in rows if r.get("kind", "article") == "article"])
-
-    def _write_one(self, row: dict[str, Any]) -> str:
-        try:
-            return self.archive.write_batch([row])[0]
-        except Exception as exc:
-            url = row.get("url") or row.get("record", {}).get("url")
-            logger.error("could not store %s: %s", url, exc)
-            return self.archive.write_batch([{"kind": "failure", "url": url, "stage": "store",
-                                              "error": str(exc),
-                                              "crawl_run_id": row.get("crawl_run_id")}])[0]
 
     def publish_known(self, rows: list[dict[str, Any]] | None = None) -> int:
         """Mirror ``articles`` (all, or the URLs of ``rows``) into ``known:<source>`` hashes."""

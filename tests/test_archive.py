@@ -426,3 +426,17 @@ def test_reextract_hands_back_dates_that_came_from_feeds(arc):
     reextract(arc, extractor, version="v2", progress=False)
     assert hints == [{"published_at": "2024-02-01T08:00:00+00:00"}]
     assert arc.db["articles"].get(1)["published_at"] == "2024-02-01T08:00:00+00:00"
+
+
+def test_a_row_the_database_refuses_does_not_sink_its_batch(tmp_path):
+    from archive.synthetic import article_item, fake_article
+
+    good = article_item(fake_article(1), source="ai")
+    bad = article_item(fake_article(2, title={"not": "a string"}), source="ai")
+    with Archive(tmp_path / "a.db") as arc:
+        with pytest.raises(sqlite3.Error):
+            arc.write_batch([good, bad])
+        assert arc.write_batch_safely([good, bad]) == ["new", "failure"]
+        failure = arc.conn.execute("SELECT url, stage, error FROM failures").fetchone()
+    assert failure[0] == bad["record"]["url"] and failure[1] == "store"
+    assert "binding" in failure[2] or "type" in failure[2], failure[2]
