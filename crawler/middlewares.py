@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 class NetGuardMiddleware:
     """Refuses requests (redirects included) to non-http(s) URLs and to loopback, private,
-    link-local or cloud-metadata addresses, unless a source names that host itself."""
+    link-local or cloud-metadata addresses, unless the request's own source names that host."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -44,7 +44,12 @@ class NetGuardMiddleware:
         return cls(crawler)
 
     async def process_request(self, request: Request) -> None:
-        allowed = getattr(self.crawler.spider, "allowed_hosts", set())
+        spider = self.crawler.spider
+        source = getattr(spider, "sources_by_name", {}).get(request.meta.get("source"))
+        # A request made for a source may reach only the hosts that source names (redirects
+        # keep the meta, so they are held to it too); robots.txt requests, which Scrapy
+        # makes without our meta, fall back to every source's hosts.
+        allowed = source.hosts if source is not None else getattr(spider, "allowed_hosts", set())
         # check_url may resolve the host (getaddrinfo blocks for up to DNS_TIMEOUT): run it in
         # Twisted's thread pool so a slow resolver never stalls the reactor.
         reason = await maybe_deferred_to_future(deferToThread(check_url, request.url, allowed))
