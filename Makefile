@@ -26,7 +26,8 @@ demo: install
 	$(BIN)/rassegna sample-site --port $(SITE_PORT) & site=$$!; \
 	trap 'kill $$site 2>/dev/null' EXIT INT TERM; \
 	for i in $$(seq 50); do curl -fs -o /dev/null http://127.0.0.1:$(SITE_PORT)/ && break; sleep 0.1; done; \
-	$(BIN)/rassegna crawl --db $(DB) --sources examples/sample-site.toml \
+	sed 's/127\.0\.0\.1:8765/127.0.0.1:$(SITE_PORT)/' examples/sample-site.toml > $(VENV)/demo-sources.toml; \
+	$(BIN)/rassegna crawl --db $(DB) --sources $(VENV)/demo-sources.toml \
 	    -s DOWNLOAD_DELAY=0 -s AUTOTHROTTLE_ENABLED=False -s LOG_LEVEL=WARNING; \
 	$(BIN)/rassegna stats --db $(DB); \
 	echo "Datasette: http://127.0.0.1:$(PORT)/  (Ctrl-C to stop)"; \

@@ -57,6 +57,24 @@ class NetGuardMiddleware:
             raise IgnoreRequest(f"refused by the network guard: {reason}")
 
 
+class _OneLineRobotsErrors(logging.Filter):
+    """Scrapy logs a robots.txt that cannot be downloaded (a site down, say) at ERROR with a
+    40-line traceback; under cron that buries the run's summary. The page's own failure is in
+    `failures` anyway: keep one line, as a warning."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and str(record.msg).startswith("Error downloading"):
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def _quiet_robots_download_errors() -> None:
+    robots_logger = logging.getLogger("scrapy.downloadermiddlewares.robotstxt")
+    if not any(isinstance(f, _OneLineRobotsErrors) for f in robots_logger.filters):
+        robots_logger.addFilter(_OneLineRobotsErrors())
+
+
 class RobotsCrawlDelayMiddleware:
     """Honours robots.txt ``Crawl-delay`` for the host's download slot.
 
@@ -73,6 +91,7 @@ class RobotsCrawlDelayMiddleware:
     def from_crawler(cls, crawler: Crawler) -> RobotsCrawlDelayMiddleware:
         if not crawler.settings.getbool("ROBOTSTXT_OBEY"):
             raise NotConfigured
+        _quiet_robots_download_errors()
         return cls(crawler)
 
     def process_response(self, request: Request, response: Response) -> Response:

@@ -301,6 +301,7 @@ def test_nothing_fetched_exits_4(tmp_path: Path) -> None:
     result = crawl(tmp_path / "a.db", "--sources", str(sources), "-s", "RETRY_TIMES=0")
     assert result.returncode == 4, result.stderr
     assert "connection refused" in failures(tmp_path / "a.db")["http://127.0.0.1:9/"]["error"]
+    assert "Traceback" not in result.stderr  # a dead site is news for cron, not a stack dump
 
 
 def test_a_second_crawl_on_a_locked_archive_exits_3(tmp_path: Path) -> None:
