@@ -12,7 +12,13 @@ order in 4–7 ms (lxml parse included):
 - the same-site test is memoised per ``scheme://host:port`` (it costs a public-suffix
   lookup per host);
 - an absolute link to another site (plain ASCII ``scheme://host:port``) is dropped before
-  it is joined and quoted.
+  it is joined and quoted;
+- joining and quoting are cached per (``scheme://host`` of the base, href) for absolute and
+  root-relative links, so the navigation a site repeats on every page is worked out once:
+  6.1 ms a page with a cold cache (88 corpus pages, each from another site), 0.8 ms warm.
+
+In the crawl, article pages' links are read by the extraction worker from its own tree
+(``tree_links``); ``page_links`` serves the start pages, which are never extracted.
 
 ``tests/test_links.py`` checks the output equals LinkExtractor's on tricky links and on
 every corpus page.
@@ -108,17 +114,14 @@ def tree_links(root: Any, base_url: str, page_url: str, encoding: str,
             prefix = _site_prefix(raw)
             if _PLAIN_PREFIX.fullmatch(prefix) and not _same_site_prefix(prefix, hosts):
                 continue
-        try:
-            value = urljoin(base_url, strip_html5_whitespace(href))
-            url = safe_url_string(value, encoding=encoding)
-        except ValueError:
-            continue  # a bogus link, skipped by LinkExtractor too
-        url = urljoin(page_url, url)
-        if url.split("://", 1)[0] not in _VALID_SCHEMES:
+        url = _resolve(_join_base(base_url, href), href, encoding)
+        if url is None:
             continue
+        if "://" not in url:  # a relative <base href>: LinkExtractor joins with the page URL
+            url = urljoin(page_url, url)
+            if url.split("://", 1)[0] not in _VALID_SCHEMES:
+                continue
         if deny and any(pattern.search(url) for pattern in deny):
-            continue
-        if urlparse(url).path.lower().endswith(_DENY_EXTENSIONS):
             continue
         if url in seen_url:  # LinkExtractor(canonicalize=False) deduplicates exact URLs
             continue
@@ -126,3 +129,34 @@ def tree_links(root: Any, base_url: str, page_url: str, encoding: str,
         if _same_site_prefix(_site_prefix(url), hosts):
             out.append(url)
     return out
+
+
+def _join_base(base_url: str, href: str) -> str:
+    """What joining ``href`` depends on: only the base's ``scheme://host`` for absolute and
+    root-relative links (most of a page's), the whole base for the others. A smaller key
+    lets ``_resolve`` answer the navigation links a site repeats on every page once."""
+    value = href.strip()
+    if value.startswith("/") or _HAS_SCHEME(value):
+        return _site_prefix(base_url)
+    return base_url
+
+
+_HAS_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:").match
+
+
+@functools.lru_cache(maxsize=16_384)  # ~5 MB: a few hundred sites' navigation links
+def _resolve(base: str, href: str, encoding: str) -> str | None:
+    """``href`` joined to ``base`` and quoted as LinkExtractor does; None for a bogus link, a
+    scheme other than http(s)/ftp/file, or a binary file by its extension. Pure, so cached:
+    joining and quoting were most of the cost of reading a page's links."""
+    try:
+        url = safe_url_string(urljoin(base, strip_html5_whitespace(href)), encoding=encoding)
+    except ValueError:
+        return None  # a bogus link, skipped by LinkExtractor too
+    if "://" in url and url.split("://", 1)[0] not in _VALID_SCHEMES:
+        return None
+    if ":" in url.split("/", 1)[0] and "://" not in url:  # mailto:, javascript:, tel:
+        return None
+    if urlparse(url).path.lower().endswith(_DENY_EXTENSIONS):
+        return None
+    return url
