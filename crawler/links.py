@@ -31,18 +31,29 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlparse
 
-from scrapy.http import TextResponse
-from scrapy.linkextractors import IGNORED_EXTENSIONS, LinkExtractor
-from scrapy.selector import Selector
-from scrapy.utils.response import get_base_url
 from w3lib.html import strip_html5_whitespace
 from w3lib.url import safe_url_string
 
 from crawler.canonical import same_site
 
+if TYPE_CHECKING:
+    from scrapy.http import TextResponse
+
+# scrapy.linkextractors.IGNORED_EXTENSIONS, copied: the extraction workers use this module
+# and importing Scrapy would cost each of them ~22 MB. tests/test_links.py checks the copy.
+IGNORED_EXTENSIONS = (
+    "7z", "7zip", "bz2", "rar", "tar", "tar.gz", "xz", "zip", "mng", "pct", "bmp", "gif", "jpg",
+    "jpeg", "png", "pst", "psp", "tif", "tiff", "ai", "drw", "dxf", "eps", "ps", "svg", "cdr",
+    "ico", "webp", "mp3", "wma", "ogg", "wav", "ra", "aac", "mid", "au", "aiff", "3gp", "asf",
+    "asx", "avi", "mov", "mp4", "mpg", "qt", "rm", "swf", "wmv", "m4a", "m4v", "flv", "webm",
+    "xls", "xlsm", "xlsx", "xltm", "xltx", "potm", "potx", "ppt", "pptm", "pptx", "pps", "doc",
+    "docb", "docm", "docx", "dotm", "dotx", "odt", "ods", "odg", "odp", "css", "pdf", "exe",
+    "bin", "rss", "dmg", "iso", "apk", "jar", "sh", "rb", "js", "hta", "bat", "cpl", "msi",
+    "msp", "py",
+)
 _DENY_EXTENSIONS = tuple("." + e for e in IGNORED_EXTENSIONS)
 _VALID_SCHEMES = ("http", "https", "file", "ftp")
 _PLAIN_PREFIX = re.compile(r"https?://[a-z0-9.-]+(:[0-9]+)?")
@@ -69,6 +80,10 @@ def _site_prefix(url: str) -> str:
 def page_links(response: TextResponse, deny: Iterable[re.Pattern[str]],
                hosts: frozenset[str]) -> list[str]:
     """Absolute URLs of the page's same-site links, first occurrence order, no duplicates."""
+    from scrapy.linkextractors import LinkExtractor
+    from scrapy.selector import Selector
+    from scrapy.utils.response import get_base_url
+
     deny = tuple(deny)
     # A selector of its own, not ``response.selector``: the response stays alive until its
     # item has been extracted and stored, and a cached lxml tree (~10x the HTML) would stay

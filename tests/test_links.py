@@ -83,3 +83,23 @@ def test_worker_tree_gives_the_same_links_on_corpus(corpus) -> None:  # type: ig
         expected = tree_links(selector_root, document_base_url(selector_root, url), url,
                               "utf-8", [], hosts)
         assert _worker_links(url, body, [], hosts) == expected, url
+
+
+def test_ignored_extensions_copy_matches_scrapy() -> None:
+    from scrapy.linkextractors import IGNORED_EXTENSIONS as scrapy_list
+
+    from crawler.links import IGNORED_EXTENSIONS
+
+    assert list(IGNORED_EXTENSIONS) == list(scrapy_list)
+
+
+def test_the_extraction_worker_does_not_import_scrapy() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from crawler.extraction import _warm_up, _links; _warm_up(); "
+            "import crawler.links; print(any(m == 'scrapy' or m.startswith('scrapy.') "
+            "for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=str(__import__("pathlib").Path(__file__).parents[1]))
+    assert out.stdout.strip() == "False", out.stderr
