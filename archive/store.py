@@ -249,10 +249,15 @@ class Archive:
             except Exception as exc:
                 url = item.get("url") or item.get("record", {}).get("url")
                 LOGGER.error("could not store %s: %s", url, exc)
-                failure = {"kind": "failure", "url": url, "stage": "store", "error": str(exc)}
+                failure = {"kind": "failure", "url": url, "stage": "store", "error": str(exc),
+                           "source": item.get("source"), "status": item.get("status")}
                 if "crawl_run_id" in item:  # else the archive's own run, as for the batch
                     failure["crawl_run_id"] = item["crawl_run_id"]
-                outcomes.append(self.write_batch([failure])[0])
+                try:
+                    outcomes.append(self.write_batch([failure])[0])
+                except Exception as again:  # disk full, say: nothing more can be stored
+                    LOGGER.error("could not record the failure of %s either: %s", url, again)
+                    outcomes.append("lost")
         return outcomes
 
     def write_batch(self, items: list[Mapping[str, Any]]) -> list[str]:

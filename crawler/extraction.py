@@ -32,23 +32,28 @@ def extract_page(
     language_hint: str | None,
     timezone: str | None,
     hints: dict[str, Any],
-    follow: tuple[tuple[re.Pattern[str], ...], frozenset[str]] | None = None,
+    follow: tuple[tuple[re.Pattern[str], ...], frozenset[str], str] | None = None,
 ) -> dict[str, Any]:
     """Run extraction on one page; always returns a dict, never raises.
 
     ``{"record": {...}}`` for a page with an article record (article or not),
     ``{"error": "..."}`` when nothing could be extracted. With ``follow`` (the source's
-    ``deny`` patterns and hosts) the page's same-site links come back too, as ``"links"``:
-    they are read from the tree extraction parses anyway, so the reactor process never
-    parses an article page (that was the largest share of its CPU).
+    ``deny`` patterns and hosts, and the page's encoding as Scrapy read it) the page's
+    same-site links come back too, as ``"links"``: they are read from the tree extraction
+    parses anyway, so the reactor process never parses an article page (that was the
+    largest share of its CPU). ``"links": None`` means this tree cannot be trusted for them
+    (unparsable, cut at ``max_bytes`` or at libxml2's depth limit): the caller reads them
+    from the response instead, as before.
     """
     import extract
 
-    links: list[str] = []
+    links: list[str] | None = None
     try:
         page = extract.parse_page(body, charset=charset)
-        if page is not None and follow is not None:
-            links = _links(page.tree, url, charset, *follow)
+        whole = (page is not None and not page.too_deep
+                 and len(body) <= extract.DEFAULT_SETTINGS.max_bytes)
+        if whole and follow is not None:
+            links = _links(page.tree, url, *follow)
         record = None if page is None else extract.article_from_page(
             page,
             url,
@@ -66,16 +71,15 @@ def extract_page(
     return {"record": record.to_dict(), "links": links}
 
 
-def _links(tree: Any, url: str, charset: str | None, deny: tuple[re.Pattern[str], ...],
-           hosts: frozenset[str]) -> list[str]:
+def _links(tree: Any, url: str, deny: tuple[re.Pattern[str], ...], hosts: frozenset[str],
+           encoding: str) -> list[str] | None:
     from crawler.links import document_base_url, tree_links
 
-    encoding = charset or "utf-8"
     try:
         return tree_links(tree, document_base_url(tree, url, encoding), url, encoding, deny, hosts)
     except Exception:  # a page whose links cannot be read is still worth extracting
         logger.exception("reading the links of %s failed", url)
-        return []
+        return None
 
 
 def make_pool(workers: int) -> ProcessPoolExecutor:

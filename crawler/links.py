@@ -124,7 +124,7 @@ def tree_links(root: Any, base_url: str, page_url: str, encoding: str,
         # An absolute link to another site is dropped before it is joined and quoted: a
         # plain (ASCII, lower-case, unescaped) scheme://host:port is left as it is by
         # safe_url_string, so same_site() gives the same answer on the raw value.
-        raw = href.strip()
+        raw = strip_html5_whitespace(href)
         if raw.startswith(("http://", "https://")):
             prefix = _site_prefix(raw)
             if _PLAIN_PREFIX.fullmatch(prefix) and not _same_site_prefix(prefix, hosts):
@@ -150,13 +150,14 @@ def _join_base(base_url: str, href: str) -> str:
     """What joining ``href`` depends on: only the base's ``scheme://host`` for absolute and
     root-relative links (most of a page's), the whole base for the others. A smaller key
     lets ``_resolve`` answer the navigation links a site repeats on every page once."""
-    value = href.strip()
-    if value.startswith("/") or _HAS_SCHEME(value):
+    value = strip_html5_whitespace(href)  # as _resolve joins it
+    # "/x", "//host/x", "http://host/x"; not "http:x", which urljoin reads as relative
+    if value.startswith("/") or _HAS_AUTHORITY(value):
         return _site_prefix(base_url)
     return base_url
 
 
-_HAS_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:").match
+_HAS_AUTHORITY = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://").match
 
 
 @functools.lru_cache(maxsize=16_384)  # ~5 MB: a few hundred sites' navigation links

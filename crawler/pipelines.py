@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -46,15 +47,23 @@ class ExtractPipeline:
         if not isinstance(item, PageItem):
             return item
         stats = self.crawler.stats
+        pool = self.pool
         try:
-            result = await asyncio.wrap_future(self._submit(item))
+            result = await asyncio.wrap_future(self._submit(pool, item))
         except BrokenProcessPool:
-            # A worker died (out of memory, a C-level crash): replace the pool, record the page.
+            # A worker died (out of memory, a C-level crash): every page in flight fails with
+            # it, but only the first to notice replaces the pool.
             logger.error("extraction worker died on %s; restarting the pool", item.url)
-            self.pool = make_pool(self.workers)
-            result = {"error": "extraction worker died on this page"}
-        if result.get("links") and item.follow_hops is not None:
-            self._follow(item, result["links"])
+            if self.pool is pool:
+                pool.shutdown(wait=False, cancel_futures=True)
+                self.pool = make_pool(self.workers)
+            result = {"error": "extraction worker died on this page", "links": None}
+        if item.follow_hops is not None:
+            links = result.get("links")
+            if links is None:  # the worker could not read them: do it here, as before
+                links = self._links_on_reactor(item)
+            if links:
+                self._follow(item, links)
         if "error" in result:
             return FailureItem(item.url, "extract", result["error"], item.status, item.source)
         record = result["record"]
@@ -71,12 +80,12 @@ class ExtractPipeline:
         item.record = record
         return item
 
-    def _submit(self, item: PageItem):
+    def _submit(self, pool: ProcessPoolExecutor, item: PageItem):
         follow = None
         if item.follow_hops is not None:
             source = self.crawler.spider.sources_by_name[item.source]
-            follow = (tuple(source.deny), frozenset(source.hosts))
-        return self.pool.submit(
+            follow = (tuple(source.deny), frozenset(source.hosts), item.encoding)
+        return pool.submit(
             extract_page,
             item.body,
             item.response_url,
@@ -92,8 +101,24 @@ class ExtractPipeline:
         # Scheduled before this item is done, so the engine never sees the spider idle
         # between the page and its links.
         spider = self.crawler.spider
-        for request in spider.follow_links(links, item.source, item.follow_hops):
+        for request in spider.follow_links(links, item.source, item.follow_hops,
+                                           item.response_url):
             self.crawler.engine.crawl(request)
+
+    def _links_on_reactor(self, item: PageItem) -> list[str]:
+        """The page's links read from the response, for the rare page the worker could not
+        read them from (unparsable, cut, too deep, or its worker died)."""
+        from scrapy.http import HtmlResponse
+
+        from crawler.links import page_links
+
+        source = self.crawler.spider.sources_by_name[item.source]
+        response = HtmlResponse(item.response_url, body=item.body, encoding=item.encoding)
+        try:
+            return page_links(response, source.deny, source.hosts)
+        except Exception:
+            logger.exception("reading the links of %s failed", item.url)
+            return []
 
 
 class ArchivePipeline:

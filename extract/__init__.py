@@ -2,9 +2,10 @@
 
 from .core import ParsedPage, article, article_from_page, content_hash, parse_page, warm_up
 from .record import Article
+from .settings import DEFAULT as DEFAULT_SETTINGS
 from .settings import EXTRACTOR_VERSION
 
 __all__ = [
-    "EXTRACTOR_VERSION", "Article", "ParsedPage", "article", "article_from_page", "content_hash",
+    "DEFAULT_SETTINGS", "EXTRACTOR_VERSION", "Article", "ParsedPage", "article", "article_from_page", "content_hash",
     "parse_page", "warm_up",
 ]

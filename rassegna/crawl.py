@@ -59,7 +59,7 @@ def run_crawl(options: CrawlOptions) -> int:
     process.crawl(crawler, sources=sources, since=options.since, max_pages=options.max_pages,
                   ad_hoc=bool(options.urls))
     process.start()
-    return _exit_status(crawler.stats.get_stats(), options.db_path)
+    return _exit_status(crawler.stats.get_stats(), options.db_path, redis=bool(options.redis_url))
 
 
 def crawl_settings(options: CrawlOptions) -> Any:
@@ -91,7 +91,7 @@ def _filter_sources(sources: list[Any], names: tuple[str, ...], path: str) -> li
     return [s for s in sources if s.name in names]
 
 
-def _exit_status(stats: dict[str, Any], db_path: str) -> int:
+def _exit_status(stats: dict[str, Any], db_path: str, redis: bool = False) -> int:
     if stats.get("rassegna/locked"):
         click.echo(f"Error: {db_path} is locked by another crawl ({stats['rassegna/locked']})",
                    err=True)
@@ -103,6 +103,8 @@ def _exit_status(stats: dict[str, Any], db_path: str) -> int:
     if stats["finish_reason"] == "shutdown":  # Ctrl-C or SIGTERM: the run did not complete
         click.echo("Error: the crawl was interrupted; the next run carries on", err=True)
         return 1
+    if redis:  # other workers may have fetched what this one queued: no verdict from here
+        return 0
     attempted = stats.get("rassegna/discovered", 0) + stats.get("rassegna/discovery_requests", 0)
     answered = stats.get("rassegna/fetched", 0) + stats.get("rassegna/discovery_fetched", 0)
     if attempted and not answered:

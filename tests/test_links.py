@@ -24,6 +24,7 @@ TRICKY = """<html><head><base href="/news/"></head><body>
 <a href="http://ex\u00e4mple.com/idn">idn</a><a href="http://[::1">bogus</a>
 <a href="/tag/x">denied</a><area href="/area"><a>no href</a><!-- <a href="/comment"> -->
 <a href="/caf\u00e9?q=\u00e9">unicode</a><a href="http://user@example.com/u">userinfo</a>
+<a href="http:g">same-scheme relative</a><a href="\u00a0/nbsp">nbsp-led</a><a href="?page=2">query</a>
 </body></html>"""
 
 
@@ -103,3 +104,27 @@ def test_the_extraction_worker_does_not_import_scrapy() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=str(__import__("pathlib").Path(__file__).parents[1]))
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_worker_links_use_the_encoding_scrapy_read_from_meta_charset() -> None:
+    from crawler.extraction import extract_page
+
+    url = "http://www.example.com/a/page.html"
+    body = ('<html><head><meta charset="iso-8859-1"></head><body>'
+            '<a href="/cerca?q=citt\u00e0">q</a></body></html>').encode("latin-1")
+    response = HtmlResponse(url, body=body)  # no charset in the header: <meta> decides
+    hosts = frozenset({"www.example.com"})
+    result = extract_page(body, url, "2024-01-01T00:00:00+00:00", None, None, None, {},
+                          ((), hosts, response.encoding))
+    assert result["links"] == page_links(response, [], hosts) == [
+        "http://www.example.com/cerca?q=citt%E0"]
+
+
+def test_worker_leaves_the_links_of_a_too_deep_page_to_the_reactor() -> None:
+    from crawler.extraction import extract_page
+
+    body = (b"<html><body>" + b"<div>" * 1000 + b"<p>deep</p>" + b"</div>" * 1000
+            + b'<a href="/after">after the deep part</a></body></html>')
+    result = extract_page(body, "http://www.example.com/", "2024-01-01T00:00:00+00:00", None,
+                          None, None, {}, ((), frozenset({"www.example.com"}), "utf-8"))
+    assert result["links"] is None  # the pipeline then reads them with page_links

@@ -220,14 +220,24 @@ class NewsSpider(scrapy.Spider):
             site_hosts=tuple(sorted(source.hosts)),
             # the extraction worker reads the links from its own tree (see follow_links)
             follow_hops=hops + 1 if follow else None,
+            encoding=response.encoding,
         )
 
-    def follow_links(self, links: Iterable[str], source_name: str,
-                     hops: int) -> Iterable[scrapy.Request]:
-        """Requests for links an extraction worker found, through the usual filters."""
+    def follow_links(self, links: Iterable[str], source_name: str, hops: int,
+                     referer: str) -> Iterable[scrapy.Request]:
+        """Requests for links an extraction worker found, through the usual filters.
+
+        They are handed to the engine directly, not through the spider middlewares, so the
+        two of those that matter here are applied on the spot: Referer and URL length.
+        """
         source = self.sources_by_name[source_name]
+        limit = self.crawler.settings.getint("URLLENGTH_LIMIT")
         for link in links:
-            yield from self._page_request(link, source, hops=hops)
+            if limit and len(link) > limit:
+                continue
+            for request in self._page_request(link, source, hops=hops):
+                request.headers.setdefault("Referer", referer)
+                yield request
 
     # Feeds and sitemaps are parsed in a thread: feedparser takes ~5 s over a 10,000-entry
     # feed, which on the reactor thread would stall every download meanwhile.
