@@ -25,7 +25,7 @@ from scrapy.utils.response import response_status_message
 from twisted.internet.threads import deferToThread
 from w3lib.url import safe_url_string
 
-from crawler.netguard import check_url
+from crawler.netguard import answer_at_hand, check_url
 
 logger = logging.getLogger(__name__)
 
@@ -50,9 +50,14 @@ class NetGuardMiddleware:
         # keep the meta, so they are held to it too); robots.txt requests, which Scrapy
         # makes without our meta, fall back to every source's hosts.
         allowed = source.hosts if source is not None else getattr(spider, "allowed_hosts", set())
-        # check_url may resolve the host (getaddrinfo blocks for up to DNS_TIMEOUT): run it in
-        # Twisted's thread pool so a slow resolver never stalls the reactor.
-        reason = await maybe_deferred_to_future(deferToThread(check_url, request.url, allowed))
+        # A lookup (getaddrinfo blocks for up to DNS_TIMEOUT) goes to Twisted's thread pool so
+        # a slow resolver never stalls the reactor; the usual case, a host resolved in the last
+        # minute, is answered inline without the thread hop.
+        if answer_at_hand(request.url):
+            reason = check_url(request.url, allowed)
+        else:
+            reason = await maybe_deferred_to_future(
+                deferToThread(check_url, request.url, allowed))
         if reason:
             raise IgnoreRequest(f"refused by the network guard: {reason}")
 

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-__all__ = ["METADATA_ADDRESSES", "check_url", "forbidden_ip_reason", "is_forbidden_address"]
+__all__ = ["METADATA_ADDRESSES", "answer_at_hand", "check_url", "forbidden_ip_reason", "is_forbidden_address"]
 
 METADATA_ADDRESSES = frozenset(
     ipaddress.ip_address(a)
@@ -100,6 +100,20 @@ def _lookup(host: str, timeout: float) -> list[IPAddress] | str:
         if ip is not None:
             addresses.append(ip)
     return addresses or f"cannot resolve {host!r}: no address"
+
+
+def answer_at_hand(url: str) -> bool:
+    """True when `check_url` would not have to resolve anything: an IP literal, a malformed
+    URL, or a host whose answer is in the cache. Callers run it inline then, and only send a
+    real lookup to a thread."""
+    try:
+        host = (urlsplit(url.strip()).hostname or "").rstrip(".")
+    except ValueError:
+        return True
+    if not host or _literal(host) is not None:
+        return True
+    cached = _dns_cache.get(host)
+    return cached is not None and cached[0] > time.monotonic()
 
 
 def is_forbidden_address(host: str, allowed_hosts: Iterable[str] = (),

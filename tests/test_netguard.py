@@ -114,3 +114,18 @@ def test_slow_dns_fails_closed(monkeypatch):
 def test_localhost_by_name():
     assert "loopback" in is_forbidden_address("localhost")
     assert is_forbidden_address("localhost", ["localhost:8001"]) is None
+
+
+def test_answer_at_hand_only_for_literals_and_fresh_cache_entries(monkeypatch) -> None:
+    import time
+
+    from crawler import netguard
+
+    monkeypatch.setattr(netguard, "_dns_cache", {})
+    assert netguard.answer_at_hand("http://127.0.0.1:8765/x")
+    assert netguard.answer_at_hand("http://[::1]/x")
+    assert not netguard.answer_at_hand("http://news.example/x")
+    netguard._dns_cache["news.example"] = (time.monotonic() + 60, [])
+    assert netguard.answer_at_hand("http://NEWS.example./x")
+    netguard._dns_cache["news.example"] = (time.monotonic() - 1, [])
+    assert not netguard.answer_at_hand("http://news.example/x")
