@@ -127,7 +127,7 @@ class NewsSpider(scrapy.Spider):
         self, url: str, source: Source, *, hops: int, start: bool = False
     ) -> Iterable[scrapy.Request]:
         """A request for a page that may be an article, unless it is known or over a limit."""
-        url = fold_twin(canonical_url(url), source.hosts)
+        url = fold_twin(url, source.hosts)  # canonicalises too
         if url in self.requested or _denied(url, source):
             return
         if self._over_page_limit(source):
@@ -312,7 +312,7 @@ class NewsSpider(scrapy.Spider):
         return when < self.since
 
     def _remember_hints(self, url: str, published_at: str | None, title: str | None, kind: str) -> None:
-        key = fold_twin(canonical_url(url), self.allowed_hosts)
+        key = fold_twin(url, self.allowed_hosts)
         hints = self.hints.setdefault(key, {})
         if published_at and "published_at" not in hints:
             hints["published_at"] = published_at
