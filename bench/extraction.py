@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     pages = load_pages(root)
     print(f"{len(pages)} pages from {root / 'articles'}, {args.passes} timing passes\n")
-    # warm both up (dateparser, py3langid and trafilatura load lazily), then alternate fairly
+    # warm both up (dateparser, the language model and trafilatura load lazily), then alternate fairly
     for page in pages[:3]:
         run_rassegna(page), run_stock(page)
     ours, stock = evaluate_pair(pages, args.passes)

