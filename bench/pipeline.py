@@ -307,6 +307,8 @@ NEWSPLEASE_SCRIPT = textwrap.dedent("""
 
 
 def newsplease_seconds(root: Path, count: int) -> tuple[float | None, str]:
+    if count <= 0:
+        return None, "news-please skipped (--newsplease-pages 0)"
     if not Path(NEWSPLEASE_PYTHON).exists():
         return None, (f"news-please not installed ({NEWSPLEASE_PYTHON} missing: python3 -m venv "
                       "/tmp/np && /tmp/np/bin/pip install news-please)")

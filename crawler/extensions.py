@@ -1,4 +1,5 @@
-"""Crawl progress: a live line on a terminal, periodic plain log lines under cron."""
+"""Crawl progress (a live line on a terminal, periodic plain log lines under cron) and the
+crawl process's malloc tuning."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
+
+from crawler.malloc import use_mmap_for_large_blocks
 
 logger = logging.getLogger(__name__)
 
@@ -60,3 +63,14 @@ class ProgressExtension:
             sys.stderr.flush()
         else:
             logger.info(self.line())
+
+
+class MallocTuningExtension:
+    """Keeps large blocks (page bodies) out of the crawl process's heap: see ``crawler.malloc``.
+    The extraction workers get the same ``MALLOC_MMAP_THRESHOLD`` from ``ExtractPipeline``."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> MallocTuningExtension:
+        if not use_mmap_for_large_blocks(crawler.settings.getint("MALLOC_MMAP_THRESHOLD")):
+            raise NotConfigured
+        return cls()

@@ -17,10 +17,12 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 
-def _warm_up() -> None:
+def _warm_up(mmap_threshold: int = 0) -> None:
     """Import the extractor and load its models once per worker, before the first page."""
     import extract
+    from crawler.malloc import use_mmap_for_large_blocks
 
+    use_mmap_for_large_blocks(mmap_threshold)
     extract.warm_up()
 
 
@@ -32,20 +34,20 @@ def extract_page(
     language_hint: str | None,
     timezone: str | None,
     hints: dict[str, Any],
-    follow: tuple[tuple[re.Pattern[str], ...], frozenset[str], str] | None = None,
+    follow: tuple[tuple[re.Pattern[str], ...], frozenset[str]] | None = None,
 ) -> dict[str, Any]:
     """Run extraction on one page; always returns a dict, never raises.
 
     ``{"record": {...}}`` for a page with an article record (article or not),
     ``{"error": "..."}`` when nothing could be extracted. With ``follow`` (the source's
-    ``deny`` patterns and hosts, and the page's encoding as Scrapy read it) the page's
-    same-site links come back too, as ``"links"``: they are read from the tree extraction
+    ``deny`` patterns and hosts) the page's same-site links come back too, as ``"links"``: they are read from the tree extraction
     parses anyway, so the reactor process never parses an article page (that was the
     largest share of its CPU). ``"links": None`` means this tree cannot be trusted for them
     (unparsable, cut at ``max_bytes`` or at libxml2's depth limit): the caller reads them
     from the response instead, as before.
     """
     import extract
+    from crawler.links import scrapy_encoding
 
     links: list[str] | None = None
     try:
@@ -53,7 +55,7 @@ def extract_page(
         whole = (page is not None and not page.too_deep
                  and len(body) <= extract.DEFAULT_SETTINGS.max_bytes)
         if whole and follow is not None:
-            links = _links(page.tree, url, *follow)
+            links = _links(page.tree, url, *follow, encoding=scrapy_encoding(body, charset))
         record = None if page is None else extract.article_from_page(
             page,
             url,
@@ -71,7 +73,7 @@ def extract_page(
     return {"record": record.to_dict(), "links": links}
 
 
-def _links(tree: Any, url: str, deny: tuple[re.Pattern[str], ...], hosts: frozenset[str],
+def _links(tree: Any, url: str, deny: tuple[re.Pattern[str], ...], hosts: frozenset[str], *,
            encoding: str) -> list[str] | None:
     from crawler.links import document_base_url, tree_links
 
@@ -82,10 +84,12 @@ def _links(tree: Any, url: str, deny: tuple[re.Pattern[str], ...], hosts: frozen
         return None
 
 
-def make_pool(workers: int) -> ProcessPoolExecutor:
-    """A pool of ``workers`` spawned processes with the extractor imported."""
+def make_pool(workers: int, mmap_threshold: int = 0) -> ProcessPoolExecutor:
+    """A pool of ``workers`` spawned processes with the extractor imported (and, with
+    ``mmap_threshold``, large blocks kept out of their heaps: see ``crawler.malloc``)."""
     return ProcessPoolExecutor(
         max_workers=max(1, workers),
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_warm_up,
+        initargs=(mmap_threshold,),
     )

@@ -28,9 +28,6 @@ class PageItem:
     site_hosts: tuple[str, ...] = ()
     # Hops of the page's links when they are to be followed (the worker reads them), else None.
     follow_hops: int | None = None
-    # Scrapy's reading of the page's encoding (header, BOM, <meta charset>): links' queries
-    # are percent-encoded in it, as LinkExtractor does.
-    encoding: str = "utf-8"
     # Set by ExtractPipeline.
     record: dict[str, Any] | None = None
 

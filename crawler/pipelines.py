@@ -30,6 +30,7 @@ class ExtractPipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.workers = crawler.settings.getint("EXTRACT_WORKERS")
+        self.mmap_threshold = crawler.settings.getint("MALLOC_MMAP_THRESHOLD")
         self.pool = None
 
     @classmethod
@@ -37,7 +38,7 @@ class ExtractPipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        self.pool = make_pool(self.workers)
+        self.pool = make_pool(self.workers, self.mmap_threshold)
 
     def close_spider(self) -> None:
         if self.pool is not None:
@@ -56,7 +57,7 @@ class ExtractPipeline:
             logger.error("extraction worker died on %s; restarting the pool", item.url)
             if self.pool is pool:
                 pool.shutdown(wait=False, cancel_futures=True)
-                self.pool = make_pool(self.workers)
+                self.pool = make_pool(self.workers, self.mmap_threshold)
             result = {"error": "extraction worker died on this page", "links": None}
         if item.follow_hops is not None:
             links = result.get("links")
@@ -84,7 +85,7 @@ class ExtractPipeline:
         follow = None
         if item.follow_hops is not None:
             source = self.crawler.spider.sources_by_name[item.source]
-            follow = (tuple(source.deny), frozenset(source.hosts), item.encoding)
+            follow = (tuple(source.deny), frozenset(source.hosts))
         return pool.submit(
             extract_page,
             item.body,
@@ -110,10 +111,11 @@ class ExtractPipeline:
         read them from (unparsable, cut, too deep, or its worker died)."""
         from scrapy.http import HtmlResponse
 
-        from crawler.links import page_links
+        from crawler.links import page_links, scrapy_encoding
 
         source = self.crawler.spider.sources_by_name[item.source]
-        response = HtmlResponse(item.response_url, body=item.body, encoding=item.encoding)
+        response = HtmlResponse(item.response_url, body=item.body,
+                                encoding=scrapy_encoding(item.body, item.charset))
         try:
             return page_links(response, source.deny, source.hosts)
         except Exception:

@@ -19,6 +19,9 @@ ARCHIVE_BATCH_SIZE = 100
 ARCHIVE_FLUSH_SECONDS = 2.0
 # Fetch nothing on loopback/private/link-local/metadata addresses unless a source names that host.
 NETGUARD_ENABLED = True
+# Blocks of this many bytes and more are mmap'd, so freed page bodies go back to the system
+# (glibc only; 0 keeps glibc's dynamic threshold). See crawler/malloc.py for the measurement.
+MALLOC_MMAP_THRESHOLD = 64 * 1024
 # Live progress line on a terminal; plain log lines otherwise.
 PROGRESS_ENABLED = True
 
@@ -52,6 +55,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Replaces Scrapy's RedirectMiddleware to report redirect loops.
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawler.middlewares.LoopAwareRedirectMiddleware": 600,
+    # Replaces Scrapy's MetaRefreshMiddleware, which decodes every whole page to read its head.
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.HeadOnlyMetaRefreshMiddleware": 580,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.ExtractPipeline": 300,
@@ -59,6 +65,7 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "crawler.extensions.ProgressExtension": 500,
+    "crawler.extensions.MallocTuningExtension": 0,
 }
 
 LOG_LEVEL = "INFO"

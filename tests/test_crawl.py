@@ -274,6 +274,33 @@ def test_timeouts_oversize_binary_and_redirect_loops_are_failures(tmp_path: Path
     assert site.base + "/fine" in articles(db)
 
 
+def test_meta_refresh_is_followed_and_its_loops_reported(tmp_path: Path) -> None:
+    def refresh(target: str, filler: str = "") -> str:
+        return (f'<html><head><meta http-equiv="refresh" content="0; url={target}"></head>'
+                f"<body>{filler}</body></html>")
+
+    with LoopbackSite() as site:
+        site.add("/", index_page(["/old-address", "/ring-a", "/late"]))
+        # no charset anywhere and non-ASCII text: Scrapy's own middleware would decode (and
+        # charset-detect) the whole page to read its head
+        site.add("/old-address", refresh("/2024/02/10/moved.html", "gi\u00e0 " * 20_000),
+                 Content_Type="text/html")
+        site.add("/2024/02/10/moved.html", article_page("Moved story", paragraphs(4)))
+        site.add("/ring-a", refresh("/ring-b"))
+        site.add("/ring-b", refresh("/ring-a"))
+        # past the first 4,096 characters a refresh tag is ignored, as by Scrapy
+        site.add("/late", "<html><head>" + "<!-- padding -->" * 400 + '<meta http-equiv="refresh"'
+                 ' content="0; url=/2024/02/11/never.html"></head><body>late</body></html>')
+        site.add("/2024/02/11/never.html", article_page("Never reached", paragraphs(5)))
+        db = tmp_path / "a.db"
+        result = crawl(db, "--sources", str(sources_for(tmp_path, site)), "-s", "RETRY_TIMES=0")
+    assert result.returncode == 0, result.stderr
+    stored = articles(db)
+    assert site.base + "/2024/02/10/moved.html" in stored
+    assert site.base + "/2024/02/11/never.html" not in stored
+    assert "redirect loop" in failures(db)[site.base + "/ring-a"]["error"]
+
+
 def test_malformed_feed_and_sitemap_are_recorded(tmp_path: Path) -> None:
     with LoopbackSite() as site:
         site.add("/", index_page([]))

@@ -121,9 +121,58 @@ def test_worker_links_use_the_encoding_scrapy_read_from_meta_charset() -> None:
     response = HtmlResponse(url, body=body)  # no charset in the header: <meta> decides
     hosts = frozenset({"www.example.com"})
     result = extract_page(body, url, "2024-01-01T00:00:00+00:00", None, None, None, {},
-                          ((), hosts, response.encoding))
+                          ((), hosts))
     assert result["links"] == page_links(response, [], hosts) == [
         "http://www.example.com/cerca?q=citt%E0"]
+
+
+@pytest.mark.parametrize("body,content_type", [
+    (b"<p>plain ascii</p>", "text/html"),
+    ("<p>citt\u00e0</p>".encode(), "text/html"),  # undeclared UTF-8
+    ("<p>citt\u00e0</p>".encode("cp1252"), "text/html"),  # undeclared, not UTF-8
+    ("<p>citt\u00e0</p>".encode("latin-1"), "text/html; charset=ISO-8859-1"),
+    (b"<p>x</p>", "text/html; charset=no-such-charset"),
+    ('<meta charset="windows-1251"><p>\u0434\u0430</p>'.encode("cp1251"), "text/html"),
+    (b'<meta http-equiv="Content-Type" content="text/html; charset=koi8-r"><p>x</p>',
+     "text/html"),
+    ("\ufeff<p>citt\u00e0</p>".encode("utf-16-le"), "text/html"),  # BOM first
+    ("\ufeff<p>x</p>".encode("utf-8"), "text/html; charset=latin-1"),  # BOM beats header
+    (b"<p>x</p>" + b"\xff" * 3, "text/html"),
+])
+def test_scrapy_encoding_matches_text_response(body: bytes, content_type: str) -> None:
+    from w3lib.encoding import http_content_type_encoding
+
+    from crawler.links import scrapy_encoding
+
+    response = HtmlResponse("http://www.example.com/", body=body,
+                            headers={"Content-Type": content_type})
+    assert scrapy_encoding(body, http_content_type_encoding(content_type)) == response.encoding
+
+
+@pytest.mark.parametrize("html,content_type", [
+    ('<head><meta http-equiv="refresh" content="5; url=/next"></head>', "text/html"),
+    ('<head><base href="http://other.example/d/"><meta http-equiv="Refresh" content="0;URL=\'n\u00e9\'">'
+     "</head>", "text/html; charset=latin-1"),
+    ('<head><noscript><meta http-equiv="refresh" content="0; url=/js"></noscript></head>', "text/html"),
+    ("\u00e8" * 4090 + '<meta http-equiv="refresh" content="0; url=/edge">', "text/html"),
+    ("\u00e8" * 4100 + '<meta http-equiv="refresh" content="0; url=/past">', "text/html"),
+    ("\u4e2d" * 4000 + '<meta http-equiv="refresh" content="1; url=/cjk">' + "x" * 40_000,
+     "text/html; charset=utf-8"),
+    ("<p>no refresh</p>" * 5000, "text/html"),
+])
+def test_head_meta_refresh_matches_scrapy(html: str, content_type: str) -> None:
+    from scrapy.utils.response import get_meta_refresh
+
+    from crawler.middlewares import head_meta_refresh
+
+    charset = content_type.partition("charset=")[2] or "utf-8"
+    body = html.encode(charset, "xmlcharrefreplace")
+    ours = HtmlResponse("http://www.example.com/a/b", body=body,
+                        headers={"Content-Type": content_type})
+    theirs = HtmlResponse("http://www.example.com/a/b", body=body,
+                          headers={"Content-Type": content_type})
+    assert head_meta_refresh(ours) == get_meta_refresh(theirs)
+    assert ours._cached_ubody is None  # the page was not decoded
 
 
 def test_worker_leaves_the_links_of_a_too_deep_page_to_the_reactor() -> None:
@@ -132,5 +181,5 @@ def test_worker_leaves_the_links_of_a_too_deep_page_to_the_reactor() -> None:
     body = (b"<html><body>" + b"<div>" * 1000 + b"<p>deep</p>" + b"</div>" * 1000
             + b'<a href="/after">after the deep part</a></body></html>')
     result = extract_page(body, "http://www.example.com/", "2024-01-01T00:00:00+00:00", None,
-                          None, None, {}, ((), frozenset({"www.example.com"}), "utf-8"))
+                          None, None, {}, ((), frozenset({"www.example.com"})))
     assert result["links"] is None  # the pipeline then reads them with page_links

@@ -219,8 +219,9 @@ class NewsSpider(scrapy.Spider):
             hints=self.hints.get(url) or response.meta.get("hints") or {},
             site_hosts=tuple(sorted(source.hosts)),
             # the extraction worker reads the links from its own tree (see follow_links)
+            # (and works out the page's encoding as Scrapy would: response.encoding would
+            # decode and cache the whole body here, on a page that declares none)
             follow_hops=hops + 1 if follow else None,
-            encoding=response.encoding,
         )
 
     def follow_links(self, links: Iterable[str], source_name: str, hops: int,
