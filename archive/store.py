@@ -266,6 +266,10 @@ class Archive:
         Outcomes: ``new``, ``changed`` (old title/text moved to article_versions),
         ``unchanged`` (only last_seen_at/crawl_run_id/validators updated), ``not_modified``,
         ``missing`` (a 304 for a URL not in the archive), ``failure``.
+
+        An article item's page goes to ``raw_pages`` from ``raw_html`` (compressed here) or,
+        already zstd-compressed, from ``raw_html_zstd`` with its ``raw_size`` (the crawler's
+        extraction workers compress it, off the single writer's thread).
         """
         # Compress and shape rows before taking the write lock: keeps the transaction short.
         prepared = [self._prepare(item) for item in items]
@@ -310,14 +314,14 @@ class Archive:
         row.update(url=url, source=item["source"], first_seen_at=at, last_seen_at=at,
                    crawl_run_id=run_id, etag=headers.get("etag"),
                    last_modified=headers.get("last-modified"))
-        raw = None
-        html = item.get("raw_html")
-        if html is not None:
+        html, packed, size = item.get("raw_html"), item.get("raw_html_zstd"), item.get("raw_size")
+        if packed is None and html is not None:
             html = html.encode("utf-8") if isinstance(html, str) else bytes(html)
-            raw = {"url": url, "html": self._zstd.compress(html), "size": len(html),
-                   "headers": _json(headers), "status": item.get("status"),
-                   "fetched_at": at, "crawl_run_id": run_id}
-        return row, raw
+            packed, size = self._zstd.compress(html), len(html)
+        if packed is None:
+            return row, None
+        return row, {"url": url, "html": packed, "size": size, "headers": _json(headers),
+                     "status": item.get("status"), "fetched_at": at, "crawl_run_id": run_id}
 
     def apply_reextraction(self, items: list[Mapping[str, Any]]) -> list[str]:
         """Store fresh extractions of archived pages (``{"url", "record"}``) in one transaction.

@@ -7,6 +7,7 @@ copies its sockets and threads.
 
 from __future__ import annotations
 
+import functools
 import logging
 import multiprocessing
 import re
@@ -35,6 +36,7 @@ def extract_page(
     timezone: str | None,
     hints: dict[str, Any],
     follow: tuple[tuple[re.Pattern[str], ...], frozenset[str]] | None = None,
+    zstd_level: int | None = None,
 ) -> dict[str, Any]:
     """Run extraction on one page; always returns a dict, never raises.
 
@@ -42,7 +44,9 @@ def extract_page(
     ``{"error": "..."}`` when nothing could be extracted. With ``follow`` (the source's
     ``deny`` patterns and hosts) the page's same-site links come back too, as ``"links"``: they are read from the tree extraction
     parses anyway, so the reactor process never parses an article page (that was the
-    largest share of its CPU). ``"links": None`` means this tree cannot be trusted for them
+    largest share of its CPU). With ``zstd_level``, an article's page comes back compressed
+    for ``raw_pages`` as ``"raw_zstd"``: ~1 ms a page the single writer no longer spends, and
+    the write buffer holds 36 KB a page instead of 180 KB. ``"links": None`` means this tree cannot be trusted for them
     (unparsable, cut at ``max_bytes`` or at libxml2's depth limit): the caller reads them
     from the response instead, as before.
     """
@@ -70,7 +74,17 @@ def extract_page(
     if record is None:
         return {"error": "no content could be extracted (empty, binary or unparsable page)",
                 "links": links}
-    return {"record": record.to_dict(), "links": links}
+    result = {"record": record.to_dict(), "links": links}
+    if zstd_level is not None and record.is_article:
+        result["raw_zstd"] = _compressor(zstd_level).compress(body)
+    return result
+
+
+@functools.lru_cache(maxsize=2)
+def _compressor(level: int) -> Any:
+    import zstandard
+
+    return zstandard.ZstdCompressor(level=level)
 
 
 def _links(tree: Any, url: str, deny: tuple[re.Pattern[str], ...], hosts: frozenset[str], *,

@@ -28,8 +28,9 @@ class PageItem:
     site_hosts: tuple[str, ...] = ()
     # Hops of the page's links when they are to be followed (the worker reads them), else None.
     follow_hops: int | None = None
-    # Set by ExtractPipeline.
+    # Set by ExtractPipeline: the record, and the body compressed for raw_pages by the worker.
     record: dict[str, Any] | None = None
+    raw_zstd: bytes | None = None
 
 
 @dataclass

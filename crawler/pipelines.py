@@ -13,6 +13,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from archive import Archive, ArchiveLocked
+from archive.store import ZSTD_LEVEL
 from crawler.canonical import article_url
 from crawler.extraction import extract_page, make_pool
 from crawler.items import FailureItem, NotModifiedItem, PageItem
@@ -79,6 +80,7 @@ class ExtractPipeline:
         # rel=canonical when it stays on the site, then AMP/mobile twins folded: one article, one row.
         record["url"] = article_url(item.url, record.get("canonical_url"), item.site_hosts)
         item.record = record
+        item.raw_zstd = result.get("raw_zstd")
         return item
 
     def _submit(self, pool: ProcessPoolExecutor, item: PageItem):
@@ -96,6 +98,7 @@ class ExtractPipeline:
             item.timezone,
             item.hints,
             follow,
+            ZSTD_LEVEL,
         )
 
     def _follow(self, item: PageItem, links: list[str]) -> None:
@@ -206,7 +209,9 @@ class ArchivePipeline:
                 "kind": "article",
                 "record": item.record,
                 "source": item.source,
-                "raw_html": item.body,
+                # compressed by the extraction worker; the plain body only if it could not
+                **({"raw_html_zstd": item.raw_zstd, "raw_size": len(item.body)}
+                   if item.raw_zstd is not None else {"raw_html": item.body}),
                 "headers": item.headers,
                 "status": item.status,
                 "fetched_at": item.fetched_at,

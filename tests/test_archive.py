@@ -91,6 +91,18 @@ def test_new_article_is_inserted_with_lists_as_json_and_raw_html_compressed(arc)
     assert arc.raw_html(record["url"]) == item["raw_html"]
 
 
+def test_raw_html_compressed_by_the_caller_is_stored_as_given(arc):
+    record = fake_article(3)
+    item = article_item(record)
+    html = item.pop("raw_html")
+    item.update(raw_html_zstd=zstandard.ZstdCompressor(level=3).compress(html),
+                raw_size=len(html))
+    assert arc.write_batch([item]) == ["new"]
+    raw = arc.db["raw_pages"].get(record["url"])
+    assert (raw["html"], raw["size"]) == (item["raw_html_zstd"], len(html))
+    assert arc.raw_html(record["url"]) == html
+
+
 def test_unchanged_article_only_moves_last_seen(arc):
     record = fake_article(2)
     arc.write_batch([article_item(record, fetched_at="2024-01-01T00:00:00+00:00")])

@@ -63,6 +63,14 @@ def test_links_from_start_urls_become_articles(tmp_path: Path) -> None:
     assert row["published_at"] == "2024-02-27T08:31:00+00:00"
     run = rows(db, "select * from crawl_runs")[0]
     assert run["status"] == "finished"
+    # the page as served, compressed by the extraction worker, is kept for re-extraction
+    from archive import Archive
+
+    with Archive(db) as archive:
+        served = site.routes[paths[0]].body
+        assert archive.raw_html(site.base + paths[0]) == served
+    raw = rows(db, "select size, compression from raw_pages where url = ?", site.base + paths[0])
+    assert raw == [{"size": len(served), "compression": "zstd"}]
 
 
 def test_second_run_fetches_no_known_article(tmp_path: Path) -> None:
