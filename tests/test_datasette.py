@@ -256,6 +256,17 @@ def test_text_cells_are_excerpts_in_tables(ds):
     assert cells and all(len(c.split("</td>")[0]) < 400 for c in cells)
 
 
+def test_read_connections_map_the_file_and_cache_more_pages(ds):
+    async def pragmas():
+        db = ds.get_database(DB)
+        return [(await db.execute(f"PRAGMA {name}")).first()[0]
+                for name in ("mmap_size", "cache_size")]
+
+    from archive.datasette.plugins.rassegna_sqlite import CACHE_KIB, MMAP_BYTES
+
+    assert asyncio.run(pragmas()) == [MMAP_BYTES, -CACHE_KIB]
+
+
 def test_serve_refuses_public_hosts_unless_asked():
     for host in ("127.0.0.1", "localhost", "::1", "127.0.0.2"):
         check_host(host)
