@@ -41,14 +41,18 @@ def extract_page(
     """Run extraction on one page; always returns a dict, never raises.
 
     ``{"record": {...}}`` for a page with an article record (article or not),
-    ``{"error": "..."}`` when nothing could be extracted. With ``follow`` (the source's
-    ``deny`` patterns and hosts) the page's same-site links come back too, as ``"links"``: they are read from the tree extraction
-    parses anyway, so the reactor process never parses an article page (that was the
-    largest share of its CPU). With ``zstd_level``, an article's page comes back compressed
-    for ``raw_pages`` as ``"raw_zstd"``: ~1 ms a page the single writer no longer spends, and
-    the write buffer holds 36 KB a page instead of 180 KB. ``"links": None`` means this tree cannot be trusted for them
-    (unparsable, cut at ``max_bytes`` or at libxml2's depth limit): the caller reads them
-    from the response instead, as before.
+    ``{"error": "..."}`` when nothing could be extracted.
+
+    With ``follow`` (the source's ``deny`` patterns and hosts) the page's same-site links
+    come back too, as ``"links"``: they are read from the tree extraction parses anyway, so
+    the reactor process never parses an article page (that was the largest share of its
+    CPU). ``"links": None`` means this tree cannot be trusted for them (unparsable, cut at
+    ``max_bytes`` or at libxml2's depth limit): the caller reads them from the response
+    instead, as before.
+
+    With ``zstd_level``, an article's page comes back compressed for ``raw_pages`` as
+    ``"raw_zstd"``: ~1 ms a page the single writer no longer spends, and its write buffer
+    holds ~36 KB a page instead of ~180 KB.
     """
     import extract
     from crawler.links import scrapy_encoding
