@@ -158,7 +158,8 @@ def test_scrapy_encoding_matches_text_response(body: bytes, content_type: str) -
     ("\u00e8" * 4100 + '<meta http-equiv="refresh" content="0; url=/past">', "text/html"),
     ("\u4e2d" * 4000 + '<meta http-equiv="refresh" content="1; url=/cjk">' + "x" * 40_000,
      "text/html; charset=utf-8"),
-    ("<p>no refresh</p>" * 5000, "text/html"),
+    ("<p>nothing to see</p>" * 5000, "text/html"),
+    ('<head><meta http-equiv="refresh" content="0; url=/utf16"></head>', "text/html; charset=utf-16"),
 ])
 def test_head_meta_refresh_matches_scrapy(html: str, content_type: str) -> None:
     from scrapy.utils.response import get_meta_refresh
