@@ -204,7 +204,6 @@ class LoopAwareRedirectMiddleware(_ReportsRedirectLoops, RedirectMiddleware):
         return result
 
 
-
 class HeadOnlyMetaRefreshMiddleware(_ReportsRedirectLoops, MetaRefreshMiddleware):
     """Scrapy's ``<meta http-equiv="refresh">`` redirects, read from the page's head only.
 
