@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import logging
-import re
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -232,7 +231,6 @@ class HeadOnlyMetaRefreshMiddleware(_ReportsRedirectLoops, MetaRefreshMiddleware
 
 _HEAD_BYTES = 16 * 1024  # at least 4,096 characters in any encoding (UTF-8: ≤ 4 bytes each)
 _NON_ASCII = bytes(range(0x80, 0x100))
-_MENTIONS_REFRESH = re.compile(rb"refresh", re.IGNORECASE).search
 
 
 def head_meta_refresh(response: Response,
@@ -241,7 +239,7 @@ def head_meta_refresh(response: Response,
     """``scrapy.utils.response.get_meta_refresh`` over the first 4,096 characters, without
     decoding the rest of the page."""
     head = response.body[:_HEAD_BYTES]
-    if b"\x00" not in head and not _MENTIONS_REFRESH(head):
+    if b"\x00" not in head and b"refresh" not in head.lower():  # (a regex: 10x slower)
         return None, None  # the usual case, in any ASCII-compatible encoding (UTF-16 has NULs)
     if len(response.body) > _HEAD_BYTES:
         # don't end inside a multi-byte character, or the encoding guess would fail on it
