@@ -116,6 +116,7 @@ def _from_tree(tree: HtmlElement, url: str | None, fetched_at: datetime | None,
     )
     if published:
         record.published_at, record.date_source = published.value, published.source
+        record.published_day = published.day
         record.date_naive = published.naive
     if modified:
         record.modified_at = modified.value

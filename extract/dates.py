@@ -60,6 +60,9 @@ class FoundDate:
     value: str
     source: str
     naive: bool = False
+    # The calendar day as the publisher states it, in its own zone (the source's timezone
+    # when one is set, else the offset printed): 00:30 in Rome is that day, not UTC's eve.
+    day: str | None = None
 
 
 def parse_structured(value: Any) -> Stamp | None:
@@ -237,7 +240,18 @@ def _format(found: tuple[Stamp, str] | None, timezone: str | None,
     if fetched_at is not None and not plausible(stamp, fetched_at):
         return None
     value, naive = format_stamp(stamp, timezone)
-    return FoundDate(value, source, naive)
+    return FoundDate(value, source, naive, publisher_day(stamp, timezone))
+
+
+def publisher_day(stamp: Stamp, timezone: str | None) -> str:
+    """The day of `stamp` in the publisher's zone: the source's timezone when set and the
+    stamp is aware, else the stamp's own offset (or its naive wall clock)."""
+    moment = stamp.moment
+    if stamp.has_time and moment.tzinfo is not None and timezone:
+        zone = _zone(timezone)
+        if zone is not None:
+            moment = moment.astimezone(zone)
+    return moment.date().isoformat()
 
 
 def day_of(value: date | datetime) -> date:

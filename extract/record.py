@@ -28,6 +28,8 @@ class Article:
     tags: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     published_at: str | None = None
+    # the day of publication as the publisher states it, in its own zone (see dates.py)
+    published_day: str | None = None
     modified_at: str | None = None
     date_source: str | None = None
     date_naive: bool = False
