@@ -214,6 +214,10 @@ def find_dates(tree: HtmlElement, page: PageMeta, url: str | None, hints: dict[s
             published = (text_pub, "text")
     if modified is None and text_modified is not None:
         modified = (text_modified, "text")
+    if published is None:
+        stamp = htmldate_stamp(tree, url, fetched_at)
+        if stamp is not None:
+            published = (stamp, "htmldate")
     return _format(published, timezone), _format(modified, timezone, fetched_at)
 
 
@@ -222,6 +226,55 @@ def _weaker_evidence(tree: HtmlElement, url: str | None, hints: dict[str, Any] |
     yield _time_element(tree, fetched_at), "time-element"
     yield parse_structured((hints or {}).get("published_at")), "hint"
     yield url_date(url), "url"
+
+
+def htmldate_stamp(tree: HtmlElement, url: str | None,
+                   fetched_at: datetime | None) -> Stamp | None:
+    """htmldate's reading of the whole page, the last resort when no cheaper evidence dated it.
+
+    htmldate searches everything (free text, attributes, the canonical link), so what it
+    says is trusted only where it cannot be one of its known fallbacks: a day equal to the
+    fetch day (a "today" widget), or a first of the month (how it writes a copyright year or a
+    month-only date) unless the page prints that very day.
+    """
+    try:
+        from htmldate import find_date
+    except ImportError:  # an optional speed-up of coverage, not a requirement
+        return None
+    fetched = (fetched_at or datetime.now(UTC)).astimezone(UTC)
+    try:  # htmldate copies a tree it is given before pruning it, so ours stays intact
+        value = find_date(tree, extensive_search=True, original_date=True, url=url,
+                          max_date=(fetched + timedelta(days=1)).strftime("%Y-%m-%d"))
+    except Exception:  # a third-party heuristic: any failure just means no date
+        LOGGER.debug("htmldate failed", exc_info=True)
+        return None
+    stamp = parse_structured(value)
+    if stamp is None or (fetched_at is not None and stamp.moment.date() == fetched.date()):
+        return None
+    if stamp.moment.day == 1 and not _prints_day(tree, stamp.moment.date()):
+        return None
+    return stamp
+
+
+def _prints_day(tree: HtmlElement, day: date) -> bool:
+    """True when the page's text or markup writes this day in full (numbers or month name)."""
+    try:
+        text = " ".join(tree.itertext()) + " " + " ".join(
+            str(v) for v in tree.xpath("//@content|//@datetime|//@href"))
+    except ValueError:
+        return False
+    y, m, d = day.year, day.month, day.day
+    numeric = re.compile(
+        rf"{y}[-/.]0?{m}[-/.]0?{d}(?!\d)|(?<!\d)0?{d}[./-]\s?0?{m}[./-]\s?{y}"
+        rf"|(?<!\d){m:02d}/{d:02d}/{y}")
+    if numeric.search(text):
+        return True
+    for match in datetext.ABSOLUTE_DATE.finditer(text):
+        if str(y) in match.group(0):
+            parsed = datetext.parse_span(match.group(0), None)
+            if parsed is not None and parsed.date() == day:
+                return True
+    return False
 
 
 def _first_plausible(candidates: Iterator[tuple[Stamp | None, str]],
