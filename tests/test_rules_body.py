@@ -1,0 +1,31 @@
+"""Body rules (issue 12): each rule on a small hand-written page of tests/pages/rules/."""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+from extract import article
+
+PAGES = Path(__file__).parent / "pages" / "rules"
+URL = "https://news.example.org/2024/05/12/story"
+
+
+def body_of(name: str, url: str | None = URL) -> str:
+    record = article((PAGES / name).read_bytes(), url)
+    assert record is not None
+    return record.text
+
+
+def test_body_recovers_article_hidden_from_the_fast_pass():
+    # the fast pass stops at the container whose id says "hidden"; the page holds far more prose
+    text = body_of("body_hidden_continuation.html")
+    assert text.startswith("The river authority confirmed")
+    assert "sixteenth century" in text
+    assert "Copyright" not in text
+
+
+def test_body_text_is_nfc_normalised():
+    text = body_of("body_decomposed_accents.html")
+    assert unicodedata.is_normalized("NFC", text)
+    assert "élus de l'opposition" in text
