@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -315,6 +316,83 @@ def sample_site(host: str, port: int) -> None:
     from rassegna.sample_site.server import main as serve_site
 
     serve_site(["--host", host, "--port", str(port)])
+
+
+# --- eval ---------------------------------------------------------------------------------
+
+
+@cli.command("eval")
+@click.argument("gold", nargs=-1, required=True, metavar="GOLD...")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="A table per set, or the summary as JSON.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="Write summary.json and per-page results (<set>.jsonl) here.")
+@click.option("--no-stock", is_flag=True, help="Skip stock trafilatura (rassegna only).")
+@click.option("--no-cache", is_flag=True,
+              help="Recompute stock trafilatura instead of reading its cached results.")
+@click.option("--workers", type=click.IntRange(min=1), default=min(2, os.cpu_count() or 1),
+              show_default=True, help="Processes extracting pages.")
+@click.option("--worst", type=click.IntRange(min=0), default=5, show_default=True,
+              help="Worst pages listed per field.")
+@click.option("--check", is_flag=True, help="Exit 1 when a target of a dev set is missed.")
+def eval_command(gold: tuple[str, ...], fmt: str, out_dir: str | None, no_stock: bool,
+                 no_cache: bool, workers: int, worst: int, check: bool) -> None:
+    """Measure extraction on labelled pages, rassegna and stock trafilatura side by side.
+
+    GOLD is a directory laid out like ../shared/corpus/articles, dates or fundus, or a JSONL
+    file of your own labelled pages (docs/eval.md). Per field: title exact, author set F1,
+    same-day date (and the no-date rate), body shingle F1, language, article recall; the
+    targets of the three dev sets with PASS/FAIL; the worst pages.
+
+    \b
+    Example:
+        rassegna eval ../shared/corpus/articles ../shared/corpus/dates ../shared/corpus/fundus
+        rassegna eval my-labels.jsonl --out eval-out/
+    """
+    from rassegna import evaluate
+
+    try:
+        sets = {name: evaluate.load_gold(path)
+                for name, path in zip(evaluate.unique_names(gold), gold)}
+    except evaluate.GoldError as exc:
+        raise click.UsageError(str(exc)) from None
+    total = sum(map(len, sets.values()))
+    results = {}
+    with _progress(total, "extracting") as advance:
+        for name, pages in sets.items():
+            try:
+                results[name] = evaluate.evaluate_pages(pages, stock=not no_stock, workers=workers,
+                                                        use_cache=not no_cache, progress=advance)
+            except evaluate.GoldError as exc:
+                raise click.ClickException(str(exc)) from None
+    reports = [evaluate.report_set(name, items, worst) for name, items in results.items()]
+    if out_dir:
+        evaluate.write_outputs(Path(out_dir), reports, results)
+    if fmt == "json":
+        click.echo(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False))
+    else:
+        click.echo(evaluate.format_table(reports))
+    if check and not all(r.passed for r in reports):
+        sys.exit(1)
+
+
+def _progress(total: int, label: str) -> Any:
+    """A progress bar on stderr when it is a terminal; a no-op counter otherwise."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def bar() -> Any:
+        if not sys.stderr.isatty():
+            yield lambda n: None
+            return
+        from rich.console import Console
+        from rich.progress import Progress
+
+        with Progress(console=Console(stderr=True), transient=True) as progress:
+            task = progress.add_task(label, total=total)
+            yield lambda n: progress.advance(task, n)
+
+    return bar()
 
 
 def _require_db(db_path: str) -> None:
