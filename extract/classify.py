@@ -69,11 +69,24 @@ def url_kind(url: str | None) -> str | None:
     segments = [s for s in parts.path.lower().split("/") if s]
     if not segments or segments[-1] in ("index.html", "index.php", "home"):
         return "home" if len(segments) <= 1 else "section"
-    for segment in segments:
+    for i, segment in enumerate(segments):
         kind = _LISTING_SEGMENTS.get(_FILE_SUFFIX.sub("", segment))
-        if kind:
+        if kind and not _names_a_page_below(kind, segments[i + 1:]):
             return kind
     return None
+
+
+def _names_a_page_below(kind: str, rest: list[str]) -> bool:
+    """True when a listing segment is followed by the path of a page inside it:
+    `/autoren/<name>/<story-slug>` or `/category/politics/2024/05/<slug>` are stories filed
+    under a listing, while `/author/<name>/` and `/tag/<name>/page/2/` are the listings."""
+    if kind in ("legal", "search"):
+        return False
+    below = [s for s in rest[1:] if s not in _PAGINATION and not s.isdigit()]
+    return bool(below)
+
+
+_PAGINATION = frozenset({"page", "pagina", "seite", "feed", "rss", "amp", "index.html"})
 
 
 def link_density(tree: HtmlElement) -> float:
@@ -102,38 +115,65 @@ def teaser_count(tree: HtmlElement) -> int:
     return count
 
 
-def decide(page: PageMeta, url: str | None, signals: Signals, min_words: int) -> tuple[bool, str]:
-    """(is_article, reason)."""
+# Below this many words a page is plainly empty, whatever it declares.
+PLAINLY_EMPTY = 25
+# Below this many words a page that does not declare itself an article is not kept.
+SHORT = 50
+
+
+def decide(page: PageMeta, url: str | None, signals: Signals, min_words: int, *,
+           allowed: bool = False) -> tuple[bool, str]:
+    """(is_article, reason).
+
+    A dropped article is lost data, so when the signals disagree the page is kept and the
+    reason says why. A page the source's `allow` patterns name (`allowed`) or that declares
+    itself an article is kept unless it is plainly empty or its URL is a home, search or
+    legal page.
+    """
     og_type = (page.first("og:type") or "").lower().strip()
     ld_article = is_article_type(page.ld_types)
     ld_listing = sorted(page.ld_types & LISTING_TYPES)
+    declared = ld_article or og_type == "article"
     kind = url_kind(url)
-    if signals.words < 50:
+    if signals.words < (PLAINLY_EMPTY if declared or allowed else SHORT):
         return False, f"short text ({signals.words} words)"
-    if kind in ("home", "tag", "author", "search", "legal"):
+    if allowed:
+        return True, "url allowed by the source"
+    if kind in ("home", "search", "legal"):
+        return False, f"url: {kind} page"
+    if kind in ("tag", "author") and not (ld_article and signals.has_date
+                                          and signals.words >= min_words):
         return False, f"url: {kind} page"
     if ld_listing and not ld_article:
         return False, f"json-ld {ld_listing[0]}"
-    if og_type in ("profile", "website") and kind == "section":
+    if og_type in ("profile", "website") and kind == "section" and not ld_article:
         return False, f"og:type={og_type}, section url"
     listing = signals.teasers >= 8 and signals.link_density > 0.35
     # The page says it is an article: believed, except for a dateless page shaped like a
-    # list of links (a section page whose CMS stamps og:type=article on everything).
-    if (ld_article or og_type == "article") and (signals.has_date or not listing):
+    # list of links (a section page whose CMS stamps og:type=article on everything). JSON-LD
+    # is the stronger claim: with a long text it wins over a related-links block.
+    if declared and (signals.has_date or not listing
+                     or (ld_article and signals.words >= min_words * 2)):
         return True, f"json-ld {_ld_name(page)}" if ld_article else "og:type=article"
     if listing:
-        return False, f"listing: {signals.teasers} linked headlines, link density {signals.link_density:.2f}"
-    if og_type in ("website", "profile") and not (signals.has_date and signals.has_byline):
+        return False, (f"listing: {signals.teasers} linked headlines, "
+                       f"link density {signals.link_density:.2f}")
+    if og_type in ("website", "profile") and not signals.has_date \
+            and signals.words < min_words * 4:
         return False, f"og:type={og_type}"
     if kind == "section":
         return False, "url: section page"
     if (signals.has_date and (signals.has_byline or signals.words >= min_words * 2)
             and signals.words >= min_words and signals.link_density < 0.5):
         return True, "date, byline and text" if signals.has_byline else "date and long text"
-    if signals.words >= min_words * 3 and signals.link_density < 0.3:
-        return True, "long text, few links"
+    if signals.words >= min_words * 3:
+        if signals.link_density < 0.3:
+            return True, "long text, few links"
+        # unsure: a long text is more likely an article than not, and a dropped one is lost
+        return True, f"long text (kept although link density is {signals.link_density:.2f})"
     return False, "no article signals" if signals.words >= min_words else (
-        f"short text ({signals.words} words)" + (", link-dense" if signals.link_density > 0.35 else ""))
+        f"short text ({signals.words} words)"
+        + (", link-dense" if signals.link_density > 0.35 else ""))
 
 
 def _ld_name(page: PageMeta) -> str:
@@ -144,4 +184,4 @@ def _ld_name(page: PageMeta) -> str:
     return names.get(types[0], types[0]) if types else "Article"
 
 
-__all__ = ["Signals", "decide", "link_density", "teaser_count", "url_kind"]
+__all__ = ["PLAINLY_EMPTY", "Signals", "decide", "link_density", "teaser_count", "url_kind"]

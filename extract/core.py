@@ -22,6 +22,7 @@ from .body import extract_body
 from .parse import MAX_DEPTH, hit_depth_limit, parse_html, truncate_tree
 from .record import Article
 from .settings import DEFAULT, Settings, extractor_version
+from .words import count_words
 
 LOGGER = logging.getLogger(__name__)
 _SPACE = re.compile(r"\s+")
@@ -125,7 +126,7 @@ def _from_tree(tree: HtmlElement, url: str | None, fetched_at: datetime | None,
     lines = boilerplate.clean_lines(lines, headlines=headlines, authors=names,
                                     max_chars=settings.max_boilerplate_chars)
     record.text = "\n\n".join(lines)
-    record.word_count = len(record.text.split())
+    record.word_count = count_words(record.text)
     record.content_hash = content_hash(record.text)
     record.language = language.decide(record.text or (record.description or ""), page.html_lang,
                                       language_hint)
@@ -133,7 +134,7 @@ def _from_tree(tree: HtmlElement, url: str | None, fetched_at: datetime | None,
                                has_byline=bool(names), link_density=signals_links,
                                teasers=teasers)
     record.is_article, record.is_article_reason = classify.decide(
-        page, url, signals, settings.min_article_words)
+        page, url, signals, settings.min_article_words, allowed=bool(hints.get("allowed")))
     return record
 
 

@@ -23,6 +23,9 @@ _MIN_TEXT = 150
 # news text scores 0.70-0.99), so "confident" starts lower than it did with py3langid.
 _CONFIDENT = 0.75
 _LABEL = "__label__"
+# Below this probability fastText is not choosing between languages it knows: the text is
+# most likely in one of the many it was never trained on (isiZulu, isiXhosa, Sesotho, …).
+_UNKNOWN_TO_MODEL = 0.3
 
 
 @lru_cache(maxsize=1)
@@ -65,11 +68,30 @@ def detect(text: str) -> tuple[str | None, float]:
     return normalise(labels[0].removeprefix(_LABEL)), float(probabilities[0])
 
 
+def second_opinion(text: str) -> str | None:
+    """CLD2's verdict on a text, when it is reliable: it knows languages lid.176 does not."""
+    try:
+        import pycld2
+
+        reliable, _, details = pycld2.detect(text[:4000])
+    except Exception:  # invalid code points, or pycld2 missing: no second opinion
+        LOGGER.debug("cld2 failed", exc_info=True)
+        return None
+    code, percent = details[0][1], details[0][2]
+    return normalise(code) if reliable and percent >= 70 and code != "un" else None
+
+
 def decide(text: str, html_lang: str | None, hint: str | None) -> str | None:
     """The page's language: the text decides when long and clear, otherwise the page's claims."""
     declared = normalise(html_lang)
     hinted = normalise(hint)
     detected, prob = detect(text) if text else (None, 0.0)
+    if detected and len(text) >= _MIN_TEXT and prob < _UNKNOWN_TO_MODEL:
+        # a long text the model cannot place: neither its guess nor a template's lang=
+        # (often the CMS default) is evidence; CLD2 covers other languages
+        other = second_opinion(text)
+        if other:
+            return other
     if detected and len(text) >= _MIN_TEXT and (prob >= _CONFIDENT or detected in (declared, hinted)):
         return detected
     # short or ambiguous text: trust what the page and the source say, then the guess
