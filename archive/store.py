@@ -25,7 +25,7 @@ import zstandard
 from sqlite_utils import Database
 
 from .lock import ArchiveLocked, WriterLock, is_locked, lock_path_for
-from .schema import LIST_COLUMNS, RECORD_COLUMNS, migrate
+from .schema import LIST_COLUMNS, RECORD_COLUMNS, migrate, publisher_day_of
 
 LOGGER = logging.getLogger(__name__)
 
@@ -311,6 +311,11 @@ class Archive:
         url = item.get("url") or record["url"]
         headers = _headers(item.get("headers"))
         row = self._record_row(record)
+        if "published_day" not in record:
+            # A record from an extractor older than published_day (a distributed worker not
+            # yet upgraded): the day as the migration works it out, in the source's zone.
+            row["published_day"] = publisher_day_of(row["published_at"],
+                                                    self._timezone_of(item["source"]))
         row.update(url=url, source=item["source"], first_seen_at=at, last_seen_at=at,
                    crawl_run_id=run_id, etag=headers.get("etag"),
                    last_modified=headers.get("last-modified"))
@@ -353,10 +358,20 @@ class Archive:
         self.conn.execute(_UPDATE_RECORD, {**row, "id": article_id})
         return outcome
 
+    def _timezone_of(self, source: str) -> str | None:
+        row = self.conn.execute("SELECT timezone FROM sources WHERE name = ?",
+                                (source,)).fetchone()
+        return row[0] if row else None
+
     @staticmethod
     def _record_row(record: Mapping[str, Any]) -> dict[str, Any]:
-        """The extractor's record as ``articles`` column values (lists as JSON)."""
+        """The extractor's record as ``articles`` column values (lists as JSON).
+
+        A record without ``published_day`` gets the UTC or printed day of ``published_at``.
+        """
         row = {c: record.get(c) for c in RECORD_COLUMNS}
+        if "published_day" not in record:
+            row["published_day"] = publisher_day_of(row["published_at"])
         for c in LIST_COLUMNS:
             row[c] = _json(list(row[c] or []))
         row["date_naive"] = int(bool(row["date_naive"]))

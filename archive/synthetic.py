@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from .schema import publisher_day_of
+
 EXTRACTOR_VERSION = "rassegna-0.1.0+trafilatura-2.3.1+synthetic"
 
 _WORDS = {
@@ -78,6 +80,7 @@ def fake_article(i: int = 0, *, seed: int | None = None, **overrides: Any) -> di
         "tags": rng.sample(words, 2),
         "categories": [rng.choice(("politica", "economia", "cultura"))],
         "published_at": None if i % 11 == 0 else published.isoformat(),
+        "published_day": None,  # set below, from the final published_at
         "modified_at": None,
         "date_source": None if i % 11 == 0 else "json-ld",
         "date_naive": False,
@@ -90,6 +93,8 @@ def fake_article(i: int = 0, *, seed: int | None = None, **overrides: Any) -> di
         "extractor_version": EXTRACTOR_VERSION,
     }
     record.update(overrides)
+    if "published_day" not in overrides:  # UTC times: their UTC day is the publisher's
+        record["published_day"] = publisher_day_of(record["published_at"])
     if "content_hash" not in overrides:
         record["content_hash"] = content_hash(record["text"])
         record["word_count"] = len(record["text"].split())

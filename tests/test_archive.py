@@ -41,7 +41,7 @@ def test_fresh_archive_has_every_table_wal_and_recorded_migrations(arc):
             "failures", "sources", "_sqlite_migrations"} <= tables
     assert arc.db.journal_mode == "wal"
     applied = [r["name"] for r in arc.db["_sqlite_migrations"].rows]
-    assert applied == ["m001_initial", "m002_published_month"]
+    assert applied == ["m001_initial", "m002_published_month", "m003_published_day"]
 
 
 def test_reopening_applies_nothing(tmp_path):
@@ -58,7 +58,7 @@ def test_older_archive_upgrades_itself_and_keeps_its_rows(tmp_path):
                "last_seen_at) VALUES ('https://x/1', 's', 'T', '2024-03-05', 'n', 'n')")
     db.close()
     arc = Archive(path)
-    assert arc.applied_migrations == ["m002_published_month"]
+    assert arc.applied_migrations == ["m002_published_month", "m003_published_day"]
     row = arc.db.execute("SELECT title, published_month FROM articles").fetchone()
     assert row == ("T", "2024-03")
     indexes = {i.name for i in arc.db["articles"].indexes}
@@ -69,6 +69,9 @@ def test_indexes_cover_default_sort_and_facets(arc):
     indexed = {tuple(i.columns) for i in arc.db["articles"].indexes}
     for column in ("published_at", "source", "language", "author", "published_month"):
         assert (column,) in indexed
+    # --since/--until: the dated and undated halves, with and without a source
+    assert ("published_day", "first_seen_at") in indexed
+    assert ("source", "published_day", "first_seen_at") in indexed
 
 
 def test_new_article_is_inserted_with_lists_as_json_and_raw_html_compressed(arc):
