@@ -1,8 +1,8 @@
 """``rassegna export``: stream articles as CSV or JSONL, in constant memory.
 
 Rows come straight off a SQLite cursor (``fetchmany``) into the writer, so 100,000 articles
-cost no more memory than 100. Column order is ``EXPORT_COLUMNS`` and never changes within a
-major version: scripts may rely on it.
+cost no more memory than 100. Column order is ``EXPORT_COLUMNS``: within a major version a
+column never moves and new ones are only appended, so scripts may rely on it.
 
 CSV injection: a spreadsheet treats a cell starting with ``=``, ``+``, ``-`` or ``@`` (and
 tab or carriage return) as a formula, and scraped titles are attacker-controlled. In CSV
@@ -26,6 +26,8 @@ EXPORT_COLUMNS = (
     "authors", "published_at", "modified_at", "language", "text", "word_count", "tags",
     "categories", "image", "content_hash", "first_seen_at", "last_seen_at", "crawl_run_id",
     "date_source", "extractor_version",
+    # new columns only ever go at the end, so a script reading by position keeps working
+    "published_day",
 )
 JSON_LIST_COLUMNS = ("authors", "tags", "categories")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -55,15 +57,20 @@ def fts_query(search: str) -> str:
     return " ".join(b if b.startswith('"') else f'"{b}"' for b in bits)
 
 
-def _day_or_time(value: str | date | datetime) -> tuple[str, bool]:
-    """(ISO string, is_date_only) for a CLI date; aware datetimes go to UTC."""
+def bound_day(value: str | date | datetime) -> str:
+    """The day (``YYYY-MM-DD``) of a ``--since``/``--until`` bound.
+
+    A day is itself; a time counts by its day, in UTC when it is aware (the CLI gives UTC).
+    """
+    if isinstance(value, str):
+        if len(value) == 10:
+            return date.fromisoformat(value).isoformat()
+        value = datetime.fromisoformat(value)
     if isinstance(value, datetime):
         if value.tzinfo is not None:
             value = value.astimezone(UTC)
-        return value.isoformat(), False
-    if isinstance(value, date):
-        return value.isoformat(), True
-    return value, len(value) == 10
+        return value.date().isoformat()
+    return value.isoformat()
 
 
 def build_query(*, source: str | Sequence[str] | None = None,
@@ -73,20 +80,21 @@ def build_query(*, source: str | Sequence[str] | None = None,
                 columns: Sequence[str] = EXPORT_COLUMNS) -> tuple[str, list[Any]]:
     """SQL and parameters selecting the filtered articles, oldest id first.
 
-    ``since``/``until`` apply to ``published_at``, falling back to ``first_seen_at`` for
-    articles without a date; a date-only ``until`` includes that whole day.
+    ``since``/``until`` apply to ``published_day``, falling back to the day of
+    ``first_seen_at`` for articles without a date; both boundary days are included.
     """
+    names = ([source] if isinstance(source, str) else list(source)) if source else []
     where, params = [], []
-    if source:
-        names = [source] if isinstance(source, str) else list(source)
+    if since or until:
+        day_sql, day_params = day_window_ids(since=since, until=until, sources=names)
+        where.append(f"a.id IN ({day_sql})")
+        params += day_params
+    elif names:
         where.append(f"a.source IN ({', '.join('?' * len(names))})")
         params += names
     if language:
         where.append("a.language = ?")
         params.append(language)
-    date_where, date_params = date_conditions(since=since, until=until)
-    where += date_where
-    params += date_params
     if search:
         where.append("a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
         params.append(fts_query(search))
@@ -96,49 +104,74 @@ def build_query(*, source: str | Sequence[str] | None = None,
     return sql + " ORDER BY a.id", params
 
 
-_WHEN = "coalesce(a.published_at, a.first_seen_at)"
+def day_window_ids(*, since: str | date | datetime | None = None,
+                   until: str | date | datetime | None = None,
+                   sources: Sequence[str] = ()) -> tuple[str, list[Any]]:
+    """A ``SELECT id`` of the articles whose day is from ``since`` to ``until``, both included.
 
+    An article's day is ``published_day`` (the publisher's calendar day), or the (UTC) day of
+    ``first_seen_at`` when the date is unknown. A bound given as a time counts by its day, so
+    ``--until "3 days ago"`` keeps all of that day. ``sources`` narrows it to those sources.
 
-def date_conditions(*, since: str | date | datetime | None = None,
-                    until: str | date | datetime | None = None) -> tuple[list[str], list[Any]]:
-    """WHERE conditions for ``since``/``until`` over an article's date, day-aware.
-
-    An article's date is ``published_at`` (an ISO time, or the day alone when only the day is
-    known), falling back to ``first_seen_at``. A bound given as a day covers that whole day; a
-    bound given as a time compares times, and a day-only article counts as its whole day —
-    so ``--since 2024-02-27`` keeps an article dated ``2024-02-27`` and one at 09:31 that day.
+    Two ranges joined by UNION ALL, each answered from a covering index, (source,)
+    published_day, first_seen_at: a week out of a million rows takes milliseconds. Used as
+    ``a.id IN (...)`` it also keeps rows in id order without sorting them (an OR over the two
+    ranges makes SQLite sort whole rows, 3x slower on a full export).
     """
-    where: list[str] = []
-    params: list[Any] = []
+    dated, undated = ["published_day IS NOT NULL"], ["published_day IS NULL"]
+    dated_params: list[Any] = []
+    undated_params: list[Any] = []
+    if sources:
+        in_sources = f"source IN ({', '.join('?' * len(sources))})"
+        dated.insert(0, in_sources)
+        undated.insert(0, in_sources)
+        dated_params += sources
+        undated_params += sources
     if since:
-        value, day_only = _day_or_time(since)
-        if day_only:
-            where.append(f"{_WHEN} >= ?")
-            params.append(value)
-        else:
-            where.append(f"(CASE WHEN length({_WHEN}) = 10 THEN {_WHEN} >= substr(?, 1, 10) "
-                         f"ELSE {_WHEN} >= ? END)")
-            params += [value, value]
+        first = bound_day(since)
+        dated.append("published_day >= ?")
+        undated.append("first_seen_at >= ?")  # '2024-02-27T08:00:00+00:00' >= '2024-02-27'
+        dated_params.append(first)
+        undated_params.append(first)
     if until:
-        value, day_only = _day_or_time(until)
-        if day_only:
-            where.append(f"{_WHEN} < ?")
-            params.append((date.fromisoformat(value) + timedelta(days=1)).isoformat())
-        else:
-            where.append(f"(CASE WHEN length({_WHEN}) = 10 THEN {_WHEN} <= substr(?, 1, 10) "
-                         f"ELSE {_WHEN} <= ? END)")
-            params += [value, value]
-    return where, params
+        last = bound_day(until)
+        dated.append("published_day <= ?")
+        undated.append("first_seen_at < ?")  # a time: before the next day starts
+        dated_params.append(last)
+        undated_params.append((date.fromisoformat(last) + timedelta(days=1)).isoformat())
+    sql = ("SELECT id FROM articles WHERE {} UNION ALL SELECT id FROM articles WHERE {}"
+           .format(" AND ".join(dated), " AND ".join(undated)))
+    return sql, dated_params + undated_params
 
 
 def connect_readonly(db_path: str | os.PathLike[str]) -> sqlite3.Connection:
-    """A connection that cannot write, safe beside a running crawl (WAL readers never block)."""
+    """A connection that cannot write, safe beside a running crawl (WAL readers never block).
+
+    An archive written by an older rassegna is upgraded first (its pending migrations), so
+    the columns the queries name exist; a current one is only read.
+    """
     if not os.path.exists(db_path):
         raise FileNotFoundError(f"no archive at {db_path}")
+    _upgrade_if_older(db_path)
     conn = sqlite3.connect(db_path)
     conn.execute("PRAGMA query_only = 1")
     conn.execute("PRAGMA busy_timeout = 30000")
     return conn
+
+
+def _upgrade_if_older(db_path: str | os.PathLike[str]) -> None:
+    from sqlite_utils import Database
+
+    from .schema import MIGRATIONS
+    from .store import Archive
+
+    db = Database(sqlite3.connect(db_path))
+    try:
+        pending = MIGRATIONS.pending(db)
+    finally:
+        db.close()
+    if pending:
+        Archive(db_path).close()
 
 
 def iter_rows(conn: sqlite3.Connection, sql: str, params: list[Any]) -> Iterator[tuple]:

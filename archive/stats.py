@@ -29,8 +29,9 @@ def archive_stats(db_path: str | os.PathLike[str]) -> dict[str, Any]:
             "versions": one("SELECT count(*) FROM article_versions"),
             "raw_pages": one("SELECT count(*) FROM raw_pages"),
             "failures": one("SELECT count(*) FROM failures"),
+            # latest: the publisher's day of the newest article (index-only, per source)
             "per_source": _rows(conn, "SELECT source, count(*) AS articles, "
-                                "max(published_at) AS latest FROM articles GROUP BY source "
+                                "max(published_day) AS latest FROM articles GROUP BY source "
                                 "ORDER BY articles DESC"),
             "per_language": _rows(conn, "SELECT coalesce(language, '?') AS language, "
                                   "count(*) AS articles FROM articles GROUP BY 1 "

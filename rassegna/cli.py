@@ -177,10 +177,12 @@ def extract_command(inputs: tuple[str, ...], page_url: str | None, fmt: str,
 @cli.command()
 @db_option
 @click.option("--source", help="Only this source.")
-@date_option("--since", "Only articles published on or after this date (first seen, when the "
-             "date is unknown).")
+@date_option("--since", "Only articles published on or after this day (the publisher's day; "
+             "the day first seen, when the date is unknown).")
+@date_option("--until", "Only articles published on or before this day (same rules).")
 @click.option("--all", "everything", is_flag=True, help="Re-extract every row, stale or not.")
-def reextract(db_path: str, source: str | None, since: str | None, everything: bool) -> None:
+def reextract(db_path: str, source: str | None, since: str | None, until: str | None,
+              everything: bool) -> None:
     """Re-run extraction from the raw HTML kept in the archive.
 
     Rows whose `extractor_version` is stale are re-extracted (all rows with --all); a new
@@ -201,7 +203,8 @@ def reextract(db_path: str, source: str | None, since: str | None, everything: b
         try:
             with arc.lock():
                 counts = run_reextract(arc, extract.article, source=source, since=since,
-                                       all=everything, progress=sys.stderr.isatty())
+                                       until=until, all=everything,
+                                       progress=sys.stderr.isatty())
         except ArchiveLocked as exc:
             click.echo(f"Error: {db_path}: {exc}", err=True)
             sys.exit(EXIT_LOCKED)
@@ -242,8 +245,9 @@ def serve(db_path: str, host: str, port: int, public: bool) -> None:
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv",
               show_default=True)
 @click.option("--source", help="Only this source.")
-@date_option("--since", "Published on or after this date (first seen, when the date is unknown).")
-@date_option("--until", "Published before this date (first seen, when the date is unknown).")
+@date_option("--since", "Published on or after this day: the publisher's own calendar day (the "
+             "day first seen, when the date is unknown); a time counts as its day.")
+@date_option("--until", "Published on or before this day (same rules).")
 @click.option("--language", help="ISO 639-1 code, e.g. it.")
 @click.option("--search", help="Full-text query, as Datasette's search box reads it: words "
               "(accents and case ignored), \"quoted phrases\".")

@@ -180,9 +180,10 @@ def test_stats_summarise_the_archive(db):
     (["--until", "2024-02-01"], {"Roma, la società"}),
     (["--since", "2024-02-01", "--until", "2024-02-01"], {"Roma, la società"}),
     (["--since", "2024-02-15", "--until", "2024-02-15"], {"=HYPERLINK(\"http://evil\")"}),
-    # a time: a day-only article counts as its whole day
+    # a time counts by its day: the article of 10:00 is within --until 09:00 that day
     (["--since", "2024-02-15T12:00:00+00:00"], {"=HYPERLINK(\"http://evil\")", "Senza data"}),
-    (["--until", "2024-02-01T09:00:00+00:00"], set()),
+    (["--until", "2024-02-01T09:00:00+00:00"], {"Roma, la società"}),
+    (["--until", "2024-01-31T23:59:00+00:00"], set()),
 ])
 def test_cli_date_bounds_include_the_boundary_day(db, args, expected):
     from click.testing import CliRunner
