@@ -1,7 +1,9 @@
 """Extraction settings: one frozen options object, and the version string derived from it.
 
-`reextract` compares `extractor_version` to decide which archived rows are stale, so
-anything that changes the output belongs in `Settings` (and thus in the hash).
+`reextract` compares `extractor_version` to decide which archived rows are stale, so the
+version changes whenever extraction can: it hashes the settings, the code and rule data of
+`extract/` itself (any rule or threshold edit changes it without anyone bumping a number) and
+the versions of the libraries whose output it keeps.
 """
 
 from __future__ import annotations
@@ -9,10 +11,29 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
 
 import trafilatura
 
-RASSEGNA_VERSION = "0.1.0"
+# Whatever changes what extraction produces: its own files, and these libraries' versions.
+_EXTRACT_DIR = Path(__file__).resolve().parent
+_RULE_FILES = ("*.py", "*.json", "*.txt", "*.toml")
+_LIBRARIES = ("trafilatura", "htmldate", "dateparser", "lxml", "fasttext-predict", "pycld2",
+              "readability-lxml")
+
+
+def package_version() -> str:
+    """rassegna's version: pyproject.toml holds the one literal, read from the installed
+    metadata (a checkout run without installing says 0+unknown)."""
+    try:
+        return metadata.version("rassegna")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+RASSEGNA_VERSION = package_version()
 
 
 @dataclass(frozen=True)
@@ -46,9 +67,27 @@ DEFAULT = Settings()
 
 
 def settings_hash(settings: Settings = DEFAULT) -> str:
-    """Eight hex digits that change whenever a setting does."""
+    """Eight hex digits that change whenever a setting, a rule of `extract/` or a library
+    extraction relies on does."""
     blob = json.dumps(asdict(settings), sort_keys=True).encode()
-    return hashlib.sha1(blob).hexdigest()[:8]
+    return hashlib.sha1(blob + rules_digest().encode()).hexdigest()[:8]
+
+
+@lru_cache(maxsize=1)
+def rules_digest() -> str:
+    """sha1 of extract/'s code and rule data and of the library versions (once a process)."""
+    digest = hashlib.sha1()
+    for pattern in _RULE_FILES:
+        for path in sorted(_EXTRACT_DIR.rglob(pattern)):
+            if "__pycache__" not in path.parts:
+                digest.update(path.relative_to(_EXTRACT_DIR).as_posix().encode())
+                digest.update(path.read_bytes())
+    for name in _LIBRARIES:
+        try:
+            digest.update(f"{name}={metadata.version(name)}".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{name}=none".encode())
+    return digest.hexdigest()
 
 
 def extractor_version(settings: Settings = DEFAULT) -> str:

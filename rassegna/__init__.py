@@ -1,1 +1,6 @@
-__version__ = "0.1.0"
+"""rassegna: crawl news sites into a clean, searchable, versioned SQLite archive."""
+
+from extract.settings import package_version
+
+# the one version literal is pyproject.toml's; this reads it from the installed metadata
+__version__ = package_version()

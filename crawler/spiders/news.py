@@ -216,7 +216,7 @@ class NewsSpider(scrapy.Spider):
             charset=http_content_type_encoding(response.headers.get("Content-Type", b"").decode("latin-1")),
             language_hint=source.language,
             timezone=source.timezone,
-            hints=self.hints.get(url) or response.meta.get("hints") or {},
+            hints=_page_hints(self.hints.get(url) or response.meta.get("hints") or {}, source),
             site_hosts=tuple(sorted(source.hosts)),
             # the extraction worker reads the links from its own tree (see follow_links)
             # (and works out the page's encoding as Scrapy would: response.encoding would
@@ -341,6 +341,12 @@ def _links(response: TextResponse, source: Source) -> Iterable[str]:
     # What LinkExtractor(deny=source.deny, unique=True) finds, filtered by same_site() (it
     # compares host *and port*, unlike allow_domains), at a third of its cost: crawler/links.py.
     return page_links(response, source.deny, source.hosts)
+
+
+def _page_hints(hints: dict[str, Any], source: Source) -> dict[str, Any]:
+    """The feed or sitemap hints of a page, and whether the source's `allow` named it (only
+    such pages get here): extraction then keeps it as an article unless it is plainly empty."""
+    return {**hints, "allowed": True} if source.allow else hints
 
 
 def _allowed(url: str, source: Source) -> bool:
