@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 8001
 SITE_PORT ?= 8765
 DB ?= archive.db
+CORPUS ?= ../shared/corpus
 
 .PHONY: install demo test test-fast bench lint browser-deps redis-deps clean
 
@@ -46,7 +47,10 @@ test: install browser-deps redis-deps
 test-fast: install
 	$(PY) -m pytest -q -x -m "not browser and not redis"
 
+# Extraction quality on the three labelled dev sets (rassegna and stock side by side, targets
+# PASS/FAIL), then speed and the archive and crawl benchmarks.
 bench: install
+	$(BIN)/rassegna eval $(CORPUS)/articles $(CORPUS)/dates $(CORPUS)/fundus
 	$(PY) bench/extraction.py
 	$(PY) bench/archive.py
 	$(PY) bench/pipeline.py

@@ -14,11 +14,9 @@ import argparse
 import gzip
 import json
 import os
-import re
 import statistics
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,11 +27,11 @@ import trafilatura
 
 import extract
 from extract.encoding import decode_html
+from rassegna.evaluate import body_scores, f1, shingles
 
 TARGET_F1 = 0.975
 MAX_WORSE_THAN_STOCK = 0.05
 MAX_TIME_RATIO = 1.5
-_TOKEN = re.compile(r"\w+")
 
 
 def corpus_dir() -> Path:
@@ -65,32 +63,9 @@ def load_pages(root: Path) -> list[Page]:
     return pages
 
 
-def shingles(text: str | None) -> Counter[tuple[str, ...]]:
-    """Multiset of 4-token shingles (a text under 4 tokens is one shingle)."""
-    tokens = _TOKEN.findall(text or "")
-    if len(tokens) < 4:
-        return Counter([tuple(tokens)]) if tokens else Counter()
-    return Counter(tuple(tokens[i:i + 4]) for i in range(len(tokens) - 3))
-
-
 def score(predicted: str | None, truth: str) -> tuple[float, float, bool]:
-    """(precision, recall, exact token match) of one page."""
-    pred, true = shingles(predicted), shingles(truth)
-    tp = sum((pred & true).values())
-    fp = sum((pred - true).values())
-    fn = sum((true - pred).values())
-    exact = _TOKEN.findall(predicted or "") == _TOKEN.findall(truth)
-    if fp == 0 and fn == 0:
-        return 1.0, 1.0, exact
-    total = tp + fp + fn
-    tp, fp, fn = tp / total, fp / total, fn / total
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    return precision, recall, exact
-
-
-def f1(precision: float, recall: float) -> float:
-    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    """(precision, recall, exact token match) of one page: `rassegna eval`'s body score."""
+    return body_scores(predicted, truth)
 
 
 def run_rassegna(page: Page) -> str | None:

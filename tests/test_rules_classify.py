@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.spiders.news import _page_hints
 from crawler.sources import Source
+from crawler.spiders.news import _page_hints
 from extract import article
 from extract.classify import url_kind
 from extract.words import count_words
