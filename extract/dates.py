@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from datetime import timezone as dt_timezone
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -51,6 +52,9 @@ class Stamp:
 
     moment: datetime
     has_time: bool = True
+    # The publisher's calendar day when the page shows it differs from the moment's own
+    # (a UTC stamp of 23:30 for a story the page dates the next day, local time).
+    local_day: date | None = None
 
 
 @dataclass(frozen=True)
@@ -218,7 +222,74 @@ def find_dates(tree: HtmlElement, page: PageMeta, url: str | None, hints: dict[s
         stamp = htmldate_stamp(tree, url, fetched_at)
         if stamp is not None:
             published = (stamp, "htmldate")
+    if published is not None and _is_utc(published[0]):
+        published = (localise(published[0], tree, page, url), published[1])
     return _format(published, timezone), _format(modified, timezone, fetched_at)
+
+
+def _is_utc(stamp: Stamp) -> bool:
+    offset = stamp.moment.utcoffset() if stamp.has_time else None
+    return offset is not None and not offset
+
+
+def localise(stamp: Stamp, tree: HtmlElement, page: PageMeta, url: str | None) -> Stamp:
+    """A UTC stamp with the publisher's own offset or day, where the page gives it.
+
+    CMSs write UTC in JSON-LD and meta but print local time: the same instant written with an
+    offset or as a naive wall-clock time elsewhere gives the offset; a day printed next to
+    the same instant in a `<time>`, or the day in the page's (canonical) URL path, one day
+    off the UTC day, gives the local day.
+    """
+    utc = stamp.moment
+    printed: date | None = None
+    for other in _same_page_stamps(tree, page):
+        if not other[0].has_time:
+            continue
+        moment = other[0].moment
+        if moment.tzinfo is None:
+            shift = moment - utc.replace(tzinfo=None)
+            if shift and abs(shift) <= timedelta(hours=14) and not shift % timedelta(minutes=15):
+                return Stamp(utc.astimezone(dt_timezone(shift)), True)
+        elif moment == utc:
+            if moment.utcoffset():
+                return Stamp(moment, True)
+            if printed is None and other[1]:
+                printed = _printed_day(other[1], utc)
+    if printed is not None:
+        return Stamp(utc, True, printed)
+    for address in (url, page.canonical):
+        found = url_date(address)
+        if found is not None and _reachable(utc, found.moment.date()):
+            return Stamp(utc, True, found.moment.date())
+    return stamp
+
+
+def _same_page_stamps(tree: HtmlElement, page: PageMeta) -> Iterator[tuple[Stamp, str]]:
+    """(stamp, printed text) of every published-date meta and of the first `<time>`s."""
+    for key in PUBLISHED_META:
+        for value in page.meta.get(key, ()):
+            found = parse_structured(value)
+            if found:
+                yield found, ""
+    for count, el in enumerate(tree.iter("time")):
+        if count >= 8:
+            return
+        found = parse_structured(el.get("datetime"))
+        if found:
+            yield found, " ".join(el.text_content().split())[:80]
+
+
+def _printed_day(text: str, utc: datetime) -> date | None:
+    """The day printed in a `<time>`'s text when it is the UTC day's neighbour."""
+    match = datetext.ABSOLUTE_DATE.search(text)
+    parsed = datetext.parse_span(match.group(0), None) if match else None
+    return parsed.date() if parsed is not None and _reachable(utc, parsed.date()) else None
+
+
+def _reachable(utc: datetime, day: date) -> bool:
+    """True when `day` is a neighbour of the UTC day that some real offset (-10h…+14h) gives."""
+    return day != utc.date() and day in ((utc - timedelta(hours=10)).date(),
+                                         (utc + timedelta(hours=14)).date())
 
 
 def _weaker_evidence(tree: HtmlElement, url: str | None, hints: dict[str, Any] | None,
@@ -303,7 +374,9 @@ def publisher_day(stamp: Stamp, timezone: str | None) -> str:
     if stamp.has_time and moment.tzinfo is not None and timezone:
         zone = _zone(timezone)
         if zone is not None:
-            moment = moment.astimezone(zone)
+            return moment.astimezone(zone).date().isoformat()
+    if stamp.local_day is not None:
+        return stamp.local_day.isoformat()
     return moment.date().isoformat()
 
 

@@ -27,3 +27,30 @@ def test_htmldate_dates_a_page_whose_only_date_is_far_from_any_headline():
 def test_htmldate_copyright_year_or_month_only_text_is_not_a_date():
     r = extract_page("htmldate_copyright_only")
     assert r.published_at is None and r.date_source is None
+
+
+def test_utc_stamp_takes_the_offset_of_the_same_instant_written_as_local_wall_clock():
+    r = extract_page("utc_local_wallclock")
+    assert r.published_at == "2024-03-09T03:30:00+00:00"
+    assert r.published_day == "2024-03-08"
+
+
+def test_utc_stamp_takes_the_day_printed_in_its_time_element():
+    r = extract_page("utc_printed_day")
+    assert (r.published_day, r.date_source) == ("2024-03-02", "time-element")
+
+
+def test_utc_stamp_takes_the_neighbouring_day_of_the_canonical_url():
+    assert extract_page("utc_canonical_day").published_day == "2024-03-08"
+    assert extract_page("utc_canonical_day", "https://news.example/2024/03/08/x").published_day \
+        == "2024-03-08"
+
+
+def test_url_day_that_no_real_offset_reaches_does_not_move_a_utc_stamp():
+    # 10:04 UTC is the 8th only at -10:05 or beyond: the URL was made the day before
+    assert extract_page("utc_canonical_day_far").published_day == "2024-03-09"
+
+
+def test_the_source_timezone_decides_the_day_over_page_evidence():
+    r = extract_page("utc_canonical_day", timezone="Asia/Tokyo")
+    assert r.published_day == "2024-03-09"
