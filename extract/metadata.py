@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html as htmllib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -13,8 +14,6 @@ from lxml.html import HtmlElement
 from . import jsonld
 
 _SPACE = re.compile(r"\s+")
-# "Headline | Site", "Headline - Site", "Site: Headline"
-_TITLE_SEPARATORS = re.compile(r"\s+[|–—•·»:-]\s+|\s+[|]\s*")
 
 
 @dataclass
@@ -103,62 +102,210 @@ def _title_suffix(tree: HtmlElement) -> str | None:
     title = clean(title_el.text_content()) if title_el is not None else None
     if not title:
         return None
-    parts = re.split(r"\s+[|–—-]\s+", title)
+    parts = re.split(r"\s+[|–—-]\s+|\s*[｜ㅣ]\s*", title)
     if len(parts) < 2 or len(parts[0]) < 15:
         return None
     suffix = parts[-1].strip()
     return suffix if 2 < len(suffix) <= 40 and len(suffix.split()) <= 5 else None
 
 
+# h1s inside these are menus, breadcrumbs or teasers, not the article's headline
+_NOT_HEADLINE = frozenset({"nav", "footer", "aside"})
+
+
 def _h1s(tree: HtmlElement) -> list[str]:
     texts = []
     for el in tree.iter("h1"):
+        if any(a.tag in _NOT_HEADLINE for a in el.iterancestors()):
+            continue
         text = clean(el.text_content())
         if text and len(text) > 3:
             texts.append(text)
     return texts
 
 
+# Separators between a headline and a site, section or date part. Spaced ASCII/typographic
+# marks, plus marks used unspaced: full-width bars, the Hangul vowel ㅣ Korean sites use as a
+# bar, a full-width colon (Japanese), and "--" (Chinese).
+_PART_SEPARATOR = re.compile(r"\s+[|–—•·»›*~:/-]\s+|\s*[|｜ㅣ︱]\s*|\s*[：]\s*|\s*--\s*")
+# a numeric date, perhaps with a time ("28.04.2023", "2024-03-12, 10.19 Uhr")
+_DATE_PART = re.compile(r"^\s*\d{1,4}[./-]\d{1,2}[./-]\d{1,4}(,?\s+\d{1,2}[.:]\d{2}(\s*\w+)?)?\s*$")
+_TRANSLIT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "ø": "oe",
+                           "å": "aa", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th"})
+_SITE_LEAD = re.compile(r"([^:|]{2,40}):\s+")  # "Site: Headline"
+_STRIP_CHARS = " |–—•·»›*~:/-｜ㅣ︱："
+
+
+def _fold_name(text: str) -> str:
+    """A name folded for comparison with a host: lower case, umlauts spelled out, accents and
+    everything but letters and digits dropped ("Börsen-Zeitung" -> "boersenzeitung")."""
+    text = unicodedata.normalize("NFKD", text.casefold().translate(_TRANSLIT))
+    return "".join(c for c in text if c.isalnum())
+
+
+def _site_markers(site_name: str | None, host: str | None) -> tuple[set[str], set[str]]:
+    """Folded forms of the site name and host (whole, and without the public suffix)."""
+    names = {_fold_name(site_name)} if site_name else set()
+    hosts: set[str] = set()
+    if host:
+        labels = host.lower().removeprefix("www.").split(".")
+        hosts.add(_fold_name(".".join(labels)))
+        # "sn.at" -> "snat" and "sn"; "nikkan-gendai.com" -> "nikkangendai"
+        hosts.add(_fold_name(labels[0]))
+        if len(labels) > 2:  # "japannews.yomiuri.co.jp": every label of two or more letters
+            hosts.update(_fold_name(label) for label in labels[:-2] if len(label) > 3)
+    return {n for n in names if n}, {h for h in hosts if len(h) > 1}
+
+
+def _is_site_part(part: str, names: set[str], hosts: set[str]) -> bool:
+    """Whether a title part names the publisher (its name or host, give or take a word)."""
+    folded = _fold_name(part)
+    if not folded or len(part) > 60:
+        return False
+    if folded in names or folded in hosts:
+        return True
+    for marker in names | hosts:
+        # "Mirror Online" ~ mirror.co.uk; "WELT" ~ "DIE WELT"; "DW" ~ "DW.COM"
+        if len(marker) > 3 and marker in folded and len(folded) < len(marker) + 12:
+            return True
+        # a short part inside a short name: "WELT" in "DIE WELT", "DW" in "DW.COM"
+        if (len(folded) > 1 and folded in marker and len(marker) <= 40
+                and len(part.split()) <= 3 and len(folded) * 2 >= len(marker) - 2):
+            return True
+    return False
+
+
+def _title_parts(title: str) -> list[tuple[int, int]]:
+    """Spans of the parts of a title between separators."""
+    spans, pos = [], 0
+    for match in _PART_SEPARATOR.finditer(title):
+        spans.append((pos, match.start()))
+        pos = match.end()
+    spans.append((pos, len(title)))
+    return spans
+
+
 def strip_site_suffix(title: str, site_name: str | None, host: str | None) -> str:
-    """Drop a " | Site" suffix (or "Site: " prefix) that names the publisher."""
-    parts = _TITLE_SEPARATORS.split(title)
-    if len(parts) < 2:
+    """Drop the parts of a title that name the publisher, and what follows them.
+
+    "Headline | Site", "Headline | Site | Section", "Headline - 12.03.2024 - Site",
+    "Site: Headline"; names are compared folded, so "Börsen-Zeitung" matches boersen-zeitung.de.
+    """
+    names, hosts = _site_markers(site_name, host)
+    names.discard(_fold_name(title))  # a "site name" that is the whole title names nothing
+    lead = _SITE_LEAD.match(title)
+    if lead and len(title) - lead.end() >= 3 and _is_site_part(lead.group(1), names, hosts):
+        title = title[lead.end():]
+    spans = _title_parts(title)
+    if len(spans) < 2:
         return title
-    markers = {m.lower() for m in (site_name, host, (host or "").removeprefix("www.")) if m}
-    host_core = (host or "").removeprefix("www.").split(".")[0]
-
-    def is_site(part: str) -> bool:
-        low = part.lower().strip()
-        return low in markers or (bool(host_core) and low.replace(" ", "") == host_core) or any(
-            m in low for m in markers if len(m) > 3 and len(low) < len(m) + 12)
-
-    if is_site(parts[-1]):
-        return title[: title.rfind(parts[-1])].rstrip(" |–—•·»:-") or title
-    if is_site(parts[0]):
-        return title[len(parts[0]):].lstrip(" |–—•·»:-") or title
+    parts = [title[a:b] for a, b in spans]
+    for i in range(1, len(parts)):
+        if _is_site_part(parts[i], names, hosts) or _DATE_PART.match(parts[i]):
+            # drop it and everything after it; then dates or site parts just before it
+            while i > 1 and (_DATE_PART.match(parts[i - 1])
+                             or _is_site_part(parts[i - 1], names, hosts)):
+                i -= 1
+            head = title[: spans[i - 1][1]].rstrip(_STRIP_CHARS)
+            return head if len(head) >= 3 else title
+    if _is_site_part(parts[0], names, hosts):
+        tail = title[spans[1][0]:].lstrip(_STRIP_CHARS)
+        return tail if len(tail) >= 3 else title
     return title
+
+
+def _key(text: str) -> str:
+    """A headline folded for agreement: case, quotes, dashes, spacing and punctuation ignored."""
+    return "".join(c for c in unicodedata.normalize("NFKC", text).casefold() if c.isalnum())
+
+
+def _without_tail(text: str, core: str) -> str | None:
+    """`core` when `text` is `core` followed by a separator and a tail (a section, a site)."""
+    if len(text) <= len(core) or _key(text[: len(core)]) != _key(core):
+        return None
+    match = _PART_SEPARATOR.match(text, len(core))
+    return core if match else None
+
+
+_KICKER_SEPARATOR = re.compile(r"[:：]\s*|\s+[|–—-]\s+")
+
+
+def _after_kicker(text: str, key: str) -> bool:
+    """Whether `text` is "Kicker: X" with X folding to `key`."""
+    return any(_key(text[m.end():]) == key for m in _KICKER_SEPARATOR.finditer(text)
+               if m.start() > 0)
+
+
+def _title_candidates(tree: HtmlElement, page: PageMeta, site_name: str | None,
+                      host: str | None) -> list[tuple[str, str]]:
+    """(source, headline) pairs, site suffixes removed; sources ld, og, tw, h1, meta, title."""
+    found: list[tuple[str, str | None]] = []
+    if page.ld:
+        found.append(("ld", jsonld.text_value(page.ld.get("headline"))))
+    found.append(("og", page.first("og:title")))
+    found.append(("tw", page.first("twitter:title")))
+    found.extend(("h1", h1) for h1 in _h1s(tree)[:3])
+    found.append(("meta", page.first("dc.title", "headline")))
+    title_el = tree.find(".//title")
+    found.append(("title", title_el.text_content() if title_el is not None else None))
+    out = []
+    for source, raw in found:
+        text = clean(raw)
+        if text:
+            out.append((source, text if source == "h1" else strip_site_suffix(text, site_name,
+                                                                              host)))
+    # "Headline - Section" where another source gives "Headline": the tail is not headline
+    for i, (source, text) in enumerate(out):
+        if source in ("og", "tw", "title", "meta"):
+            for other_source, other in out:
+                if other_source != source and (core := _without_tail(text, other)):
+                    out[i] = (source, core)
+                    break
+    return out
+
+
+# Which source's spelling to print when several agree up to punctuation: og:title first
+# (publishers write it by hand; JSON-LD often carries typographic quotes as entities).
+_FORM_ORDER = ("og", "tw", "ld", "h1", "meta", "title")
 
 
 def extract_title(tree: HtmlElement, page: PageMeta, site_name: str | None,
                   host: str | None) -> str | None:
-    """The headline: JSON-LD, og:title, the page's h1, then <title>, without site suffixes."""
-    candidates = []
-    if page.ld:
-        candidates.append(jsonld.text_value(page.ld.get("headline")))
-    candidates.append(page.first("og:title", "twitter:title", "dc.title", "headline"))
-    h1s = _h1s(tree)
-    title_el = tree.find(".//title")
-    title_tag = clean(title_el.text_content()) if title_el is not None else None
-    for candidate in candidates:
-        text = clean(candidate)
-        if text:
-            return strip_site_suffix(text, site_name, host)
-    # one h1 that the <title> starts with is the headline; otherwise prefer <title>
-    if h1s and (len(h1s) == 1 or (title_tag and title_tag.startswith(h1s[0]))):
-        return h1s[0]
-    if title_tag:
-        return strip_site_suffix(title_tag, site_name, host)
-    return h1s[0] if h1s else None
+    """The headline: the JSON-LD headline, unless a visible h1 and another source agree on
+    a different one; then og:title, the h1, the <title>; site suffixes removed."""
+    candidates = _title_candidates(tree, page, site_name, host)
+    if not candidates:
+        return None
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for source, text in candidates:
+        groups.setdefault(_key(text) or text, []).append((source, text))
+    sources = {key: {s for s, _ in members} for key, members in groups.items()}
+    chosen = None
+    for preferred in ("ld", "og", "tw", "meta"):
+        chosen = next((k for k, srcs in sources.items() if preferred in srcs), None)
+        if chosen:
+            break
+    h1_keys = [_key(text) for source, text in candidates if source == "h1"]
+    if (chosen is not None and "ld" in sources[chosen]
+            and not any(chosen in h1_key for h1_key in h1_keys)):
+        # an SEO headline printed nowhere (not even inside an h1 with its kicker) loses to a
+        # visible h1 that og/twitter/<title> confirm, or to an h1 it only prepends a kicker to
+        for key, srcs in sources.items():
+            if key != chosen and "h1" in srcs and (
+                    srcs & {"og", "tw", "title", "meta"}
+                    # or a kicker the JSON-LD alone prepends to the h1
+                    or (sources[chosen] == {"ld"} and _after_kicker(groups[chosen][0][1], key))):
+                chosen = key
+                break
+    if chosen is None:
+        h1s = [text for source, text in candidates if source == "h1"]
+        title = next((text for source, text in candidates if source == "title"), None)
+        # one h1 that the <title> starts with is the headline; otherwise prefer <title>
+        if h1s and (len(h1s) == 1 or (title and _key(title).startswith(_key(h1s[0])))):
+            return h1s[0]
+        return title or h1s[0]
+    members = dict(reversed(groups[chosen]))
+    return next(members[s] for s in _FORM_ORDER if s in members)
 
 
 def extract_description(page: PageMeta) -> str | None:
