@@ -68,9 +68,8 @@ _PROSE_CHARS = 80
 _PROSE = etree.XPath(
     f"//p[string-length(normalize-space(.)) >= {_PROSE_CHARS}][not(ancestor::footer or "
     "ancestor::nav or ancestor::aside or ancestor::header or ancestor::form)]")
-_LD_WITH_BODY = etree.XPath(
-    "//script[@type='application/ld+json'][contains(., 'articleBody')]/text()")
-_ARTICLE_BODY = re.compile(r'"articleBody"\s*:\s*"((?:[^"\\]|\\.)*)"')
+_ARTICLE_BODY = re.compile(r'"articleBody"\s*:\s*"')
+_JSON = json.JSONDecoder()
 _TAG = re.compile(r"<[^>]*>")
 # the fast pass is doubted when it returns less than this share of the page's own text
 SUSPECT_SHARE = 0.5
@@ -79,33 +78,131 @@ SUSPECT_SHARE = 0.5
 def _json_ld_body_chars(tree: HtmlElement) -> int:
     """Length of the longest JSON-LD `articleBody`, tags stripped (0 when there is none)."""
     best = 0
-    for source in _LD_WITH_BODY(tree):
+    for script in tree.iter("script"):  # iter() filters tags in C: cheaper than an XPath
+        if "ld+json" not in (script.get("type") or ""):
+            continue  # before .text: inline scripts can be large
+        source = script.text or ""
         for match in _ARTICLE_BODY.finditer(source):
-            try:
-                body = json.loads(f'"{match.group(1)}"')
+            try:  # the C decoder reads the string literal; a regex over it is slow
+                body, _ = _JSON.raw_decode(source, match.end() - 1)
             except ValueError:
                 continue
-            best = max(best, len(" ".join(_TAG.sub(" ", body).split())))
+            if isinstance(body, str):
+                best = max(best, len(" ".join(_TAG.sub(" ", body).split())))
     return best
 
 
-def _prose_chars(tree: HtmlElement) -> int:
-    """Characters of the page's prose paragraphs outside headers, footers, menus and forms."""
-    return sum(len(" ".join(p.text_content().split())) for p in _PROSE(tree))
+Prose = list[tuple[HtmlElement, str]]
 
 
-def page_text_chars(tree: HtmlElement) -> int:
+def prose_paragraphs(tree: HtmlElement) -> Prose:
+    """The page's prose paragraphs outside headers, footers, menus and forms, with their text."""
+    return [(p, _norm(p.text_content())) for p in _PROSE(tree)]
+
+
+def page_text_chars(tree: HtmlElement, prose: Prose | None = None) -> int:
     """How much article text the page visibly holds: its prose paragraphs or its JSON-LD
     articleBody, whichever is longer. A cheap yardstick for the extraction's length."""
-    return max(_prose_chars(tree), _json_ld_body_chars(tree))
+    prose = prose_paragraphs(tree) if prose is None else prose
+    return max(sum(len(text) for _, text in prose), _json_ld_body_chars(tree))
+
+
+_BLOCKS = ("p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre")
+# never part of a continuation's text: pull quotes, captions, embedded chrome
+_NOT_TEXT = frozenset({"aside", "figure", "figcaption", "nav", "form", "footer", "header",
+                       "script", "style", "noscript", "button", "select", "iframe"})
+
+
+# how far up from the body container its continuation is looked for
+_CONTINUATION_LEVELS = 6
+_same_class_paths: dict[str, etree.XPath] = {}
+
+
+def _same_class(scope: HtmlElement, tag: str, cls: str) -> list[HtmlElement]:
+    """Elements under `scope` with this tag and exactly this class, in document order."""
+    if not tag.isalnum():
+        return []
+    path = _same_class_paths.get(tag)
+    if path is None:
+        path = _same_class_paths[tag] = etree.XPath(f".//{tag}[@class=$cls]")
+    return path(scope, cls=cls)
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _block_lines(container: HtmlElement) -> list[str]:
+    """The text blocks of a container, as trafilatura writes them (list items with "- ")."""
+    lines = []
+    for el in container.iter(_BLOCKS):
+        inside = list(el.iterancestors())
+        inside = inside[: inside.index(container)] if container in inside else inside
+        if any(a.tag in _NOT_TEXT or a.tag in _BLOCKS for a in inside):
+            continue  # nested in another block (counted there) or in chrome
+        text = _norm(el.text_content())
+        if text:
+            lines.append(f"- {text}" if el.tag == "li" else text)
+    return lines
+
+
+def _link_share(container: HtmlElement) -> float:
+    text = len(_norm(container.text_content())) or 1
+    return sum(len(_norm(a.text_content())) for a in container.iter("a")) / text
+
+
+def continuation(tree: HtmlElement, lines: list[str], prose: Prose | None = None) -> list[str]:
+    """Lines of the article's continuation in later containers of the same kind.
+
+    Pages split the body around an aside or an ad into sibling containers of one class
+    (`<div class=body>part 1</div><aside/><div class=body>part 2</div>`); trafilatura keeps
+    the first. The container of the extraction's paragraphs is found by their text; later
+    elements with its tag and class that hold prose not yet extracted are its continuation.
+    """
+    extracted = {_norm(line) for line in lines if len(line) >= _PROSE_CHARS}
+    if len(extracted) < 2:
+        return []
+    prose = prose_paragraphs(tree) if prose is None else prose
+    container = next((p.getparent() for p, text in prose if text in extracted), None)
+    cls = container.get("class") if container is not None else None
+    if not cls:
+        return []
+    held = sum(1 for p, text in prose if text in extracted and p.getparent() is container)
+    if held < 2:  # a wrapper of one paragraph is no body container
+        return []
+    scope = container
+    for _ in range(_CONTINUATION_LEVELS):
+        scope = scope.getparent() if scope.getparent() is not None else scope
+    same = _same_class(scope, container.tag, cls)
+    later = [el for el in same[same.index(container) + 1:]
+             if el.tag == container.tag and container not in el.iterancestors()]
+    added: list[str] = []
+    for other in later:
+        prose = [text for text in (_norm(p.text_content()) for p in other.iter("p"))
+                 if len(text) >= _PROSE_CHARS]
+        taken = sum(len(text) for text in prose if text in extracted)
+        if not prose or taken * 2 >= sum(map(len, prose)):
+            continue  # nothing to add, or trafilatura took it already
+        if _link_share(other) > 0.3 or any(a.tag in _NOT_TEXT for a in other.iterancestors()):
+            continue
+        added.extend(line for line in _block_lines(other) if _norm(line) not in extracted)
+    return added
 
 
 def extract_body(tree: HtmlElement, url: str | None, settings: Settings) -> list[str]:
     """The article's text blocks, one per line, before rassegna's own cleanup."""
+    prose = prose_paragraphs(tree)
+    lines = _best_extraction(tree, url, settings, prose)
+    return lines + continuation(tree, lines, prose)
+
+
+def _best_extraction(tree: HtmlElement, url: str | None, settings: Settings,
+                     prose: Prose) -> list[str]:
+    """trafilatura fast, then in full and plain modes when short, then readability-lxml."""
     lines = _trafilatura_lines(tree, url, settings, fast=True)
     if not settings.fallbacks:
         return lines
-    expected = page_text_chars(tree)
+    expected = page_text_chars(tree, prose)
     if _size(lines) >= max(settings.min_text_chars, SUSPECT_SHARE * expected):
         return lines
     full = _trafilatura_lines(tree, url, settings, fast=False)

@@ -29,3 +29,13 @@ def test_body_text_is_nfc_normalised():
     text = body_of("body_decomposed_accents.html")
     assert unicodedata.is_normalized("NFC", text)
     assert "élus de l'opposition" in text
+
+
+def test_body_continues_into_a_second_container_of_the_same_class():
+    # <div class=article-body>part 1</div> … ad, aside … <div class=article-body>part 2</div>
+    text = body_of("body_split_container.html")
+    assert "The orchestra of Lindhaven" in text
+    assert "The conductor, who has led the orchestra" in text  # the end of part 2
+    assert "Leaving will feel like" not in text  # a pull quote inside part 2 repeats the text
+    assert "Film festival" not in text  # a teaser card of the same class is no continuation
+    assert "Choir sets off" not in text
