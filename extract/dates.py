@@ -35,15 +35,18 @@ MODIFIED_META = ("article:modified_time", "og:updated_time", "og:article:modifie
                  "datemodified", "article.updated", "modified_time", "lastmod",
                  "dcterms.modified", "dc.date.modified", "last-modified")
 _DAY_ONLY = re.compile(r"^\s*\d{4}-?\d{2}-?\d{2}\s*$")
+_DAY_FIRST = re.compile(
+    r"^(\d{1,2})[.-](\d{1,2})[.-]((?:19|20)\d{2})(?:[ T,]+(\d{1,2})[:.h](\d{2})(?::\d{2})?)?$")
 _URL_DAY = re.compile(
     r"/((?:19|20)\d{2})[/_-]?(0[1-9]|1[0-2])[/_-]?(0[1-9]|[12]\d|3[01])(?:[/_.-]|\d{0,6}[/_.-]|$)")
 # Ancestors whose dates are about something else than this page.
 _FOREIGN = re.compile(
     r"cookie|consent|gdpr|footer|copyright|related|correlat|sidebar|widget|newsletter|comment"
     r"|teaser|recommend|popular|trending|most-?read|ticker|breaking|nav|menu|masthead|topbar"
-    r"|top-bar|promo|outbrain|taboola|weather|meteo", re.IGNORECASE)
+    r"|top-bar|promo|outbrain|taboola|weather|meteo|aside|secondary", re.IGNORECASE)
+# blockquote: an embedded post (tweet, Instagram) quotes another page's date
 _FOREIGN_TAGS = frozenset({"footer", "nav", "aside", "form", "noscript", "script", "style",
-                           "select", "option", "button", "template"})
+                           "select", "option", "button", "template", "blockquote"})
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,14 @@ def parse_structured(value: Any) -> Stamp | None:
         return _midnight_is_day(moment)
     except ValueError:
         pass
+    day_first = _DAY_FIRST.match(text)
+    if day_first:  # "01-11-2023 10:29": dots and dashes are day-first wherever they are used
+        try:
+            return Stamp(datetime(int(day_first[3]), int(day_first[2]), int(day_first[1]),
+                                  int(day_first[4] or 0), int(day_first[5] or 0)),
+                         day_first[4] is not None)
+        except ValueError:
+            return None
     try:
         moment = email.utils.parsedate_to_datetime(text)
         if moment is not None:

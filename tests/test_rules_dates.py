@@ -54,3 +54,18 @@ def test_url_day_that_no_real_offset_reaches_does_not_move_a_utc_stamp():
 def test_the_source_timezone_decides_the_day_over_page_evidence():
     r = extract_page("utc_canonical_day", timezone="Asia/Tokyo")
     assert r.published_day == "2024-03-09"
+
+
+def test_time_of_an_embedded_post_in_a_blockquote_is_not_the_pages_date():
+    r = extract_page("embedded_post_time")
+    assert r.published_day == "2019-01-29"
+
+
+def test_pubdate_times_in_a_secondary_column_or_aside_block_are_ignored():
+    r = extract_page("sidebar_secondary")
+    assert (r.published_day, r.date_source) == ("2019-06-28", "time-element")
+
+
+def test_numeric_attribute_date_with_dots_or_dashes_is_day_first():
+    r = extract_page("day_first_attribute")
+    assert (r.published_at, r.date_source) == ("2023-11-01T10:29:00", "time-element")
