@@ -74,6 +74,26 @@ def _detect(data: bytes) -> str | None:
     return "cp1252" if codec in _LATIN_LOOKALIKES else codec
 
 
+# valid multi-byte UTF-8 characters needed per invalid byte to read a page as UTF-8 anyway
+_UTF8_MAJORITY = 10
+
+
+def mostly_utf8(data: bytes) -> str | None:
+    """The bytes as UTF-8 with replacement characters, when they are overwhelmingly UTF-8.
+
+    A UTF-8 page with a few broken bytes (a truncated character, one Latin-1 byte pasted in)
+    is still UTF-8: decoding it whole as a single-byte charset turns every other accented
+    letter into mojibake. Latin-1 text, read as UTF-8, is invalid at nearly every accent.
+    """
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd") - data.count(b"\xef\xbf\xbd")  # minus genuine U+FFFD
+    if bad <= 0:
+        return text
+    non_ascii = len(text) - len(text.encode("ascii", "ignore"))  # counted in C
+    good = non_ascii - text.count("\ufffd")
+    return text if good >= _UTF8_MAJORITY * bad else None
+
+
 def decode_html(data: bytes | str, charset: str | None = None) -> str:
     """Decode a page's bytes to text (a str is returned as is)."""
     if isinstance(data, str):
@@ -82,6 +102,8 @@ def decode_html(data: bytes | str, charset: str | None = None) -> str:
         if data.startswith(bom):
             return data.decode(codec, errors="replace")
     utf8 = _strict(data, "utf-8")
+    if utf8 is None:
+        utf8 = mostly_utf8(data)  # a handful of bad bytes do not make a page Latin-1
     for label in (charset, sniff_meta_charset(data)):
         declared = codec_name(label)
         if declared is None:

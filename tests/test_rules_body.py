@@ -39,3 +39,18 @@ def test_body_continues_into_a_second_container_of_the_same_class():
     assert "Leaving will feel like" not in text  # a pull quote inside part 2 repeats the text
     assert "Film festival" not in text  # a teaser card of the same class is no continuation
     assert "Choir sets off" not in text
+
+
+def test_body_of_utf8_page_with_a_stray_latin1_byte_is_read_as_utf8():
+    # one bad byte must not turn every umlaut of a UTF-8 page into mojibake
+    text = body_of("body_utf8_stray_bytes.html")
+    assert "Krähenfeld" in text and "Fußgänger" in text
+    assert "Ã" not in text
+
+
+def test_latin1_bytes_are_not_mistaken_for_utf8():
+    from extract.encoding import decode_html, mostly_utf8
+
+    latin1 = "Città più bella, perché è così già fatta. ".encode("latin-1") * 20
+    assert mostly_utf8(latin1) is None
+    assert "perché" in decode_html(b"<meta charset='iso-8859-1'>" + latin1)
