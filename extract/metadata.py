@@ -92,20 +92,23 @@ def extract_site_name(tree: HtmlElement, page: PageMeta) -> str | None:
     if not name and page.ld:
         name = jsonld.text_value(page.ld.get("publisher"))
     if not name:
-        name = _title_suffix(tree)
+        title_el = tree.find(".//title")
+        name = _title_suffix(title_el.text_content() if title_el is not None else None)
+        name = name or _title_suffix(page.first("og:title"))
     return clean(name)
 
 
-def _title_suffix(tree: HtmlElement) -> str | None:
-    """"Headline | Publisher": the last part of a <title> that has a headline before it."""
-    title_el = tree.find(".//title")
-    title = clean(title_el.text_content()) if title_el is not None else None
+def _title_suffix(title: str | None) -> str | None:
+    """"Headline | Publisher": the last part of a title that has a headline before it."""
+    title = clean(title)
     if not title:
         return None
     parts = re.split(r"\s+[|–—-]\s+|\s*[｜ㅣ]\s*", title)
     if len(parts) < 2 or len(parts[0]) < 15:
         return None
     suffix = parts[-1].strip()
+    if _DATE_PART.match(suffix):
+        return None
     return suffix if 2 < len(suffix) <= 40 and len(suffix.split()) <= 5 else None
 
 

@@ -70,3 +70,10 @@ def test_sources_agreeing_up_to_quote_style_print_the_og_title_spelling():
 ])
 def test_strip_site_suffix(title: str, site: str | None, host: str | None, expected: str):
     assert strip_site_suffix(title, site, host) == expected
+
+
+def test_site_name_falls_back_to_the_og_title_suffix():
+    record = article((RULES / "titles_transliterated_site.html").read_bytes(),
+                     "https://www.boersen-blaettle.example/stadt/markthalle")
+    assert record is not None
+    assert record.site_name == "Börsen-Blättle"
