@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from lxml.html import HtmlElement
 
-from . import datetext
+from . import datetext, jsonld
 from .metadata import PageMeta
 
 LOGGER = logging.getLogger(__name__)
@@ -35,6 +35,12 @@ MODIFIED_META = ("article:modified_time", "og:updated_time", "og:article:modifie
                  "datemodified", "article.updated", "modified_time", "lastmod",
                  "dcterms.modified", "dc.date.modified", "last-modified")
 _DAY_ONLY = re.compile(r"^\s*\d{4}-?\d{2}-?\d{2}\s*$")
+_META_PUNCT = re.compile(r"[\s:_.-]+")
+# JSON-LD objects other than articles whose datePublished is the page's own: the page itself,
+# a fact check, a review, a recipe, a question. Listing pages (CollectionPage…) are not.
+_PAGE_LD_TYPES = (frozenset({"claimreview", "review", "criticreview", "recipe", "howto", "question",
+                             "creativework", "podcastepisode", "episode"}),
+                  frozenset({"webpage", "itempage", "medicalwebpage", "qapage", "faqpage"}))
 _DAY_FIRST = re.compile(
     r"^(\d{1,2})[.-](\d{1,2})[.-]((?:19|20)\d{2})(?:[ T,]+(\d{1,2})[:.h](\d{2})(?::\d{2})?)?$")
 _URL_DAY = re.compile(
@@ -151,6 +157,19 @@ def format_stamp(stamp: Stamp, timezone: str | None) -> tuple[str, bool]:
     return moment.astimezone(UTC).isoformat(), False
 
 
+def meta_key(key: str) -> str:
+    """A meta name without case or punctuation: `article:published:time`, `Article_Published_Time`
+    and `article:published_time` are one key."""
+    return _META_PUNCT.sub("", key.lower())
+
+
+def _normalised_meta(page: PageMeta) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for key, values in page.meta.items():
+        out.setdefault(meta_key(key), []).extend(values)
+    return out
+
+
 def _structured(page: PageMeta, tree: HtmlElement, keys: tuple[str, ...],
                 ld_keys: tuple[str, ...], itemprop: str) -> tuple[Stamp, str] | None:
     if page.ld:
@@ -158,8 +177,9 @@ def _structured(page: PageMeta, tree: HtmlElement, keys: tuple[str, ...],
             stamp = parse_structured(page.ld.get(key))
             if stamp:
                 return stamp, "json-ld"
+    meta = _normalised_meta(page)
     for key in keys:
-        for value in page.meta.get(key, ()):
+        for value in meta.get(meta_key(key), ()):
             stamp = parse_structured(value)
             if stamp:
                 return stamp, "meta"
@@ -219,6 +239,8 @@ def find_dates(tree: HtmlElement, page: PageMeta, url: str | None, hints: dict[s
                         "datePublished")
     if found and plausible(found[0], fetched_at):
         published = found
+    if published is None:
+        published = _first_plausible(_page_ld_dates(tree), fetched_at)
     modified = _structured(page, tree, MODIFIED_META, ("dateModified",), "dateModified")
     if published is None:
         published = _first_plausible(_weaker_evidence(tree, url, hints, fetched_at), fetched_at)
@@ -301,6 +323,16 @@ def _reachable(utc: datetime, day: date) -> bool:
     """True when `day` is a neighbour of the UTC day that some real offset (-10h…+14h) gives."""
     return day != utc.date() and day in ((utc - timedelta(hours=10)).date(),
                                          (utc + timedelta(hours=14)).date())
+
+
+def _page_ld_dates(tree: HtmlElement) -> Iterator[tuple[Stamp | None, str]]:
+    """datePublished of JSON-LD objects that are the page without being an article: a
+    ClaimReview, Review or Recipe first, then the WebPage itself."""
+    objects = jsonld.read_jsonld(tree)
+    for allowed in _PAGE_LD_TYPES:
+        for obj in objects:
+            if jsonld.types_of(obj) & allowed and "datePublished" in obj:
+                yield parse_structured(obj["datePublished"]), "json-ld"
 
 
 def _weaker_evidence(tree: HtmlElement, url: str | None, hints: dict[str, Any] | None,

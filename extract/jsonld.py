@@ -22,11 +22,14 @@ ARTICLE_TYPES = frozenset({
 LISTING_TYPES = frozenset({
     "collectionpage", "searchresultspage", "profilepage", "itemlist", "aboutpage", "contactpage",
 })
+# Old XHTML habit: the script's text hidden in a (commented) CDATA section or an HTML comment.
+_WRAPPER = re.compile(r"^\s*(?://\s*)?(?:<!\[CDATA\[|<!--)|(?://\s*)?(?:\]\]>|-->)\s*$")
 # Trailing commas and raw newlines inside strings are the usual ways JSON-LD is broken.
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 
 
 def _load(raw: str) -> Any:
+    raw = _unwrap(raw)
     try:
         return json.loads(raw)
     except ValueError:
@@ -36,6 +39,14 @@ def _load(raw: str) -> Any:
     except ValueError:
         LOGGER.debug("unreadable JSON-LD")
         return None
+
+
+def _unwrap(raw: str) -> str:
+    """The JSON inside `//<![CDATA[ ... //]]>` or `<!-- ... -->`, else the text as is."""
+    head = raw[:40].lstrip()
+    if head.startswith(("{", "[")):  # the usual case: nothing to strip
+        return raw
+    return _WRAPPER.sub("", raw)
 
 
 def _flatten(node: Any, out: list[dict[str, Any]], depth: int = 0) -> None:

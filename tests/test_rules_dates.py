@@ -69,3 +69,23 @@ def test_pubdate_times_in_a_secondary_column_or_aside_block_are_ignored():
 def test_numeric_attribute_date_with_dots_or_dashes_is_day_first():
     r = extract_page("day_first_attribute")
     assert (r.published_at, r.date_source) == ("2023-11-01T10:29:00", "time-element")
+
+
+def test_json_ld_wrapped_in_a_commented_cdata_section_is_read():
+    r = extract_page("jsonld_cdata")
+    assert (r.published_at, r.date_source) == ("2023-05-04T07:15:00+00:00", "json-ld")
+
+
+def test_meta_names_are_compared_without_case_or_punctuation():
+    r = extract_page("meta_key_variant")
+    assert (r.published_at, r.date_source) == ("2023-05-04T07:15:00+00:00", "meta")
+
+
+def test_claimreview_date_is_the_pages_date_before_its_webpage_object():
+    r = extract_page("claimreview")
+    assert (r.published_day, r.date_source) == ("2023-05-04", "json-ld")
+
+
+def test_a_listing_pages_json_ld_date_is_not_a_publication_date():
+    r = extract_page("collectionpage_ld")
+    assert r.date_source != "json-ld"
