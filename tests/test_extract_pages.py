@@ -64,6 +64,7 @@ def test_italian_article_with_date_only_in_text_and_2025_footer():
 def test_italian_printed_time_converted_with_source_timezone():
     r = load("it_articolo_data_nel_testo.html", None, timezone="Europe/Rome")
     assert r.published_at == "2024-02-28T17:05:00+00:00"
+    assert r.published_day == "2024-02-28"
     assert r.date_naive is False
 
 
@@ -176,7 +177,7 @@ def test_to_dict_is_json_ready_and_complete():
     data = r.to_dict()
     assert set(data) == {
         "url", "canonical_url", "title", "description", "author", "authors", "site_name",
-        "hostname", "image", "tags", "categories", "published_at", "modified_at", "date_source",
+        "hostname", "image", "tags", "categories", "published_at", "published_day", "modified_at", "date_source",
         "date_naive", "language", "text", "word_count", "content_hash", "is_article",
         "is_article_reason", "extractor_version", "problem"}
     assert json.loads(json.dumps(data)) == data
@@ -189,3 +190,14 @@ def test_every_stored_page_extracts_the_same_from_str_and_bytes(name):
     b = article(raw.decode("utf-8"), "https://example.org/x/y", fetched_at=FETCHED)
     assert a is not None and b is not None
     assert a.to_dict() == b.to_dict()
+
+
+def test_published_day_is_the_publishers_day_not_utcs():
+    html = ('<html><head><meta property="article:published_time" '
+            'content="2024-02-27T00:30:00+01:00"></head><body><p>x</p></body></html>')
+    r = article(html, None)
+    assert r is not None
+    assert r.published_at == "2024-02-26T23:30:00+00:00"
+    assert r.published_day == "2024-02-27"
+    r = article(html.replace("+01:00", "Z"), None, timezone="Europe/Rome")
+    assert r is not None and r.published_day == "2024-02-27"  # 00:30 UTC is 01:30 in Rome
