@@ -41,6 +41,7 @@ _META_PUNCT = re.compile(r"[\s:_.-]+")
 _PAGE_LD_TYPES = (frozenset({"claimreview", "review", "criticreview", "recipe", "howto", "question",
                              "creativework", "podcastepisode", "episode"}),
                   frozenset({"webpage", "itempage", "medicalwebpage", "qapage", "faqpage"}))
+_TITLE_PARTS = re.compile(r"\s+[|–—·•-]\s+|\s*\|\s*")
 _DAY_FIRST = re.compile(
     r"^(\d{1,2})[.-](\d{1,2})[.-]((?:19|20)\d{2})(?:[ T,]+(\d{1,2})[:.h](\d{2})(?::\d{2})?)?$")
 _URL_DAY = re.compile(
@@ -243,7 +244,8 @@ def find_dates(tree: HtmlElement, page: PageMeta, url: str | None, hints: dict[s
         published = _first_plausible(_page_ld_dates(tree), fetched_at)
     modified = _structured(page, tree, MODIFIED_META, ("dateModified",), "dateModified")
     if published is None:
-        published = _first_plausible(_weaker_evidence(tree, url, hints, fetched_at), fetched_at)
+        published = _first_plausible(_weaker_evidence(tree, page, url, hints, fetched_at),
+                                     fetched_at)
     text_modified = None
     if published is None or modified is None:
         text_pub, text_modified = datetext.text_dates(tree, page, language, fetched_at, timezone)
@@ -335,11 +337,30 @@ def _page_ld_dates(tree: HtmlElement) -> Iterator[tuple[Stamp | None, str]]:
                 yield parse_structured(obj["datePublished"]), "json-ld"
 
 
-def _weaker_evidence(tree: HtmlElement, url: str | None, hints: dict[str, Any] | None,
+def _weaker_evidence(tree: HtmlElement, page: PageMeta, url: str | None,
+                     hints: dict[str, Any] | None,
                      fetched_at: datetime | None) -> Iterator[tuple[Stamp | None, str]]:
     yield _time_element(tree, fetched_at), "time-element"
     yield parse_structured((hints or {}).get("published_at")), "hint"
     yield url_date(url), "url"
+    yield title_date(tree, page), "title"
+
+
+def title_date(tree: HtmlElement, page: PageMeta) -> Stamp | None:
+    """A date that is a whole part of the title: "Headline | Site | 28.04.2023"."""
+    title_el = tree.find(".//title")
+    titles = [title_el.text_content() if title_el is not None else None,
+              *page.meta.get("og:title", ())]
+    for title in titles:
+        if not title or not any(c.isdigit() for c in title):
+            continue
+        for part in _TITLE_PARTS.split(title):
+            part = part.strip()
+            if 8 <= len(part) <= 30 and datetext.ABSOLUTE_DATE.fullmatch(part):
+                stamp = parse_structured(part)
+                if stamp is not None:
+                    return stamp
+    return None
 
 
 def htmldate_stamp(tree: HtmlElement, url: str | None,

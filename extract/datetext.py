@@ -43,6 +43,10 @@ ABSOLUTE_DATE = re.compile(
     + r"|\b" + _YEAR + r"-\d{2}-\d{2}\b)" + _TIME,
     re.IGNORECASE,
 )
+# "Do 25.04.24 | 14:07 Uhr": a two-digit year is a date only with a clock time after it
+SHORT_YEAR_DATE = re.compile(
+    r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.(\d{2})(?![\d.])\s*[,|–—·/-]?\s*(?:um\s+|at\s+|à\s+|alle\s+)?"
+    r"(\d{1,2})[:.h](\d{2})\b(?:\s*uhr)?", re.IGNORECASE)
 _CLOCK = r"(?:\s*,?\s*(?:alle\s+(?:ore\s+)?|at\s+|à\s+|um\s+|a\s+las?\s+)?\d{1,2}[:.h]\d{2}(?:\s*[ap]\.?m\.?)?(?:\s*uhr)?)"
 _RELATIVE = {
     "it": r"\b(?:\d+|un|una|uno)['’\s]\s*(?:minut[oi]|or[ae]|giorn[oi]|settiman[ae])\s+fa\b"
@@ -124,10 +128,26 @@ def _relative(span: str, language: str, fetched_at: datetime | None,
     return Stamp(datetime(day.year, day.month, day.day), False)
 
 
+def _short_year(match: re.Match[str], fetched_at: datetime | None) -> Stamp | None:
+    """d.m.yy hh:mm, day first, in the century that puts it at most a year after the fetch."""
+    from .dates import Stamp
+
+    now = fetched_at or datetime.now(UTC)
+    year = 2000 + int(match[3])
+    if year > now.year + 1:
+        year -= 100
+    try:
+        return Stamp(datetime(year, int(match[2]), int(match[1]), int(match[4]), int(match[5])))
+    except ValueError:
+        return None
+
+
 def _spans(text: str, language: str | None, allow_bare_today: bool) -> Iterator[tuple[str, int, bool]]:
     """(span, start, relative?) for every date-looking span of a short text."""
     for match in ABSOLUTE_DATE.finditer(text):
         yield match.group(0).strip(" ,|–—·/-"), match.start(), False
+    for match in SHORT_YEAR_DATE.finditer(text):
+        yield match.group(0), match.start(), False
     for lang in ([language] if language in _RELATIVE_RE else []):
         for match in _RELATIVE_RE[lang].finditer(text):
             span = match.group(0)
@@ -199,6 +219,8 @@ def text_dates(tree: HtmlElement, page: PageMeta, language: str | None,
                 return published, modified
             if relative:
                 stamp = _relative(span, language or "en", fetched_at, timezone)
+            elif (short := SHORT_YEAR_DATE.fullmatch(span)) is not None:
+                stamp = _short_year(short, fetched_at)
             else:
                 moment = parse_span(span, language)
                 stamp = Stamp(moment, bool(HAS_CLOCK.search(span))) if moment else None

@@ -89,3 +89,13 @@ def test_claimreview_date_is_the_pages_date_before_its_webpage_object():
 def test_a_listing_pages_json_ld_date_is_not_a_publication_date():
     r = extract_page("collectionpage_ld")
     assert r.date_source != "json-ld"
+
+
+def test_two_digit_year_followed_by_a_clock_time_is_a_printed_date():
+    r = extract_page("short_year_printed")
+    assert (r.published_at, r.date_source) == ("2024-04-25T14:07:00", "text")
+
+
+def test_a_date_that_is_a_whole_part_of_the_title_dates_the_page():
+    r = extract_page("title_part")
+    assert (r.published_day, r.date_source) == ("2023-04-28", "title")
