@@ -205,9 +205,11 @@ def _best_extraction(tree: HtmlElement, url: str | None, settings: Settings,
     expected = page_text_chars(tree, prose)
     if _size(lines) >= max(settings.min_text_chars, SUSPECT_SHARE * expected):
         return lines
-    full = _trafilatura_lines(tree, url, settings, fast=False)
-    if _size(full) > _size(lines):
-        lines = full
+    if _size(lines) < settings.min_text_chars:
+        # the full pass's own fallbacks help a short extraction; a long teaser they keep
+        full = _trafilatura_lines(tree, url, settings, fast=False)
+        if _size(full) > _size(lines):
+            lines = full
     if settings.favor_precision and _size(lines) < SUSPECT_SHARE * expected:
         # precision mode's extra pruning (ids and classes saying "hidden", "teaser"…) can
         # cut the article to its first paragraph; the plain mode is tried, within reason
