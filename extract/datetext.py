@@ -71,7 +71,7 @@ _MODIFIED_CUE = re.compile(
 _PUBLISH_CUE = re.compile(
     r"pubblicat|published|posted|publié|mis\s+en\s+ligne|veröffentlicht|publiziert|publicado|"
     r"aggiornat|updated|mis\s+à\s+jour|aktualisiert|actualizado|\bdata\b|\bdate\b|\bdatum\b|"
-    r"\bfecha\b|\bore\b|\buhr\b", re.IGNORECASE)
+    r"\bfecha\b", re.IGNORECASE)
 _NEVER = re.compile(r"©|\(c\)\s*\d|copyright|cookie|all rights|tutti i diritti|droits|"
                     r"alle rechte|derechos", re.IGNORECASE)
 _DATEISH = frozenset({"date", "time", "datetime", "dates", "published", "publish", "publication",
@@ -126,6 +126,41 @@ def _relative(span: str, language: str, fetched_at: datetime | None,
     if HAS_CLOCK.search(span):  # "ieri alle 10:30": a local wall-clock time
         return Stamp(datetime.combine(day, parsed.time()), True)
     return Stamp(datetime(day.year, day.month, day.day), False)
+
+
+_NUMERIC = re.compile(r"(\d{1,2})([./-])(\d{1,2})\2((?:19|20)\d{2})\b(.*)", re.DOTALL)
+_SPAN_CLOCK = re.compile(r"(\d{1,2})(?::|h|\.(?=\d{2}\s*uhr))(\d{2})(?:\s*([ap])\.?\s?m\b)?",
+                         re.IGNORECASE)
+
+
+def month_first(html_lang: str | None) -> bool:
+    """True where 02/10/2020 is February: English of the US (or English without a region)."""
+    lang = (html_lang or "").lower().replace("_", "-")
+    return lang in ("en", "en-us")
+
+
+def numeric_date(span: str, slash_month_first: bool) -> datetime | None:
+    """A d.m.yyyy / d-m-yyyy / d/m/yyyy span (and its clock time) read without dateparser:
+    day first, except m/d/yyyy where the page's English is American."""
+    match = _NUMERIC.match(span)
+    if match is None:
+        return None
+    first, second = int(match[1]), int(match[3])
+    day, month = (second, first) if match[2] == "/" and slash_month_first else (first, second)
+    if month > 12 >= day:
+        day, month = month, day
+    hour = minute = 0
+    clock = _SPAN_CLOCK.search(match[5])
+    if clock:
+        hour, minute = int(clock[1]), int(clock[2])
+        if clock[3] and clock[3].lower() == "p" and hour < 12:
+            hour += 12
+        elif clock[3] and clock[3].lower() == "a" and hour == 12:
+            hour = 0
+    try:
+        return datetime(int(match[4]), month, day, hour, minute)
+    except ValueError:
+        return None
 
 
 def _short_year(match: re.Match[str], fetched_at: datetime | None) -> Stamp | None:
@@ -202,6 +237,7 @@ def text_dates(tree: HtmlElement, page: PageMeta, language: str | None,
     from .dates import Stamp, plausible
 
     language = language or (page.html_lang or "")[:2].lower() or None
+    slash_month_first = month_first(page.html_lang)
     published = modified = None
     seen: set[str] = set()
     budget = _MAX_PARSES  # a listing full of dates must not cost a dateparser call each
@@ -212,7 +248,10 @@ def text_dates(tree: HtmlElement, page: PageMeta, language: str | None,
         for span, start, relative in _spans(text, language, dateish):
             # near the headline, a date inside a sentence ("Il 12 marzo 2023 il governo…")
             # is about the story; a dateline is mostly date or says "pubblicato"
-            if not dateish and len(span) < 0.4 * len(text) and not _PUBLISH_CUE.search(text):
+            # (a clock time printed with the date is a dateline's; "ab 19 Uhr" in a sentence
+            # is not, so "ore"/"Uhr" alone are no cue)
+            if (not dateish and len(span) < 0.4 * len(text) and not _PUBLISH_CUE.search(text)
+                    and not HAS_CLOCK.search(span)):
                 continue
             budget -= 1
             if budget < 0:
@@ -221,6 +260,8 @@ def text_dates(tree: HtmlElement, page: PageMeta, language: str | None,
                 stamp = _relative(span, language or "en", fetched_at, timezone)
             elif (short := SHORT_YEAR_DATE.fullmatch(span)) is not None:
                 stamp = _short_year(short, fetched_at)
+            elif (numeric := numeric_date(span, slash_month_first)) is not None:
+                stamp = Stamp(numeric, bool(HAS_CLOCK.search(span)))
             else:
                 moment = parse_span(span, language)
                 stamp = Stamp(moment, bool(HAS_CLOCK.search(span))) if moment else None

@@ -99,3 +99,13 @@ def test_two_digit_year_followed_by_a_clock_time_is_a_printed_date():
 def test_a_date_that_is_a_whole_part_of_the_title_dates_the_page():
     r = extract_page("title_part")
     assert (r.published_day, r.date_source) == ("2023-04-28", "title")
+
+
+def test_slashed_numeric_date_is_day_first_except_in_american_english():
+    assert extract_page("slash_day_first_gb").published_day == "2020-10-02"
+    assert extract_page("slash_month_first_us").published_day == "2020-02-10"
+
+
+def test_a_future_event_in_a_sentence_near_the_headline_is_not_the_date():
+    # "ab 19 Uhr" is a clock word, not a dateline: the sentence's date is about the event
+    assert extract_page("event_in_sentence").date_source != "text"
