@@ -218,8 +218,19 @@ def _time_element(tree: HtmlElement, fetched_at: datetime | None) -> Stamp | Non
     return fallback
 
 
+def own_url(url: str | None) -> str | None:
+    """The page's own address: an archive's copy (/web/20130217080612/http://site/…) embeds it
+    after its capture time, which is not the publication day."""
+    if not url:
+        return url
+    cut = url.rfind("://")
+    inner = url.rfind("/http", 0, cut) if cut > 0 else -1
+    return url[inner + 1:] if inner > 0 else url
+
+
 def url_date(url: str | None) -> Stamp | None:
     """A full day in the URL path (/2024/02/27/, /20240227/, /2024-02-27-slug)."""
+    url = own_url(url)
     if not url:
         return None
     match = _URL_DAY.search(url.split("?", 1)[0])
@@ -378,7 +389,7 @@ def htmldate_stamp(tree: HtmlElement, url: str | None,
         return None
     fetched = (fetched_at or datetime.now(UTC)).astimezone(UTC)
     try:  # htmldate copies a tree it is given before pruning it, so ours stays intact
-        value = find_date(tree, extensive_search=True, original_date=True, url=url,
+        value = find_date(tree, extensive_search=True, original_date=True, url=own_url(url),
                           max_date=(fetched + timedelta(days=1)).strftime("%Y-%m-%d"))
     except Exception:  # a third-party heuristic: any failure just means no date
         LOGGER.debug("htmldate failed", exc_info=True)

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from urllib.parse import urlsplit
 from typing import TYPE_CHECKING
 
 from lxml.html import HtmlElement
@@ -205,16 +206,40 @@ def _is_dateish(el: HtmlElement) -> bool:
     return bool(_DATEISH.intersection(_TOKEN.findall(marker)))
 
 
-def _candidate_texts(tree: HtmlElement) -> Iterator[tuple[str, bool]]:
+def _links_elsewhere(el: HtmlElement, own_path: str | None) -> bool:
+    """True for a date-ish element that is (or sits in) a link to another page: the date of
+    the document it announces ("Pressemitteilung vom 8. November", a teaser's date)."""
+    node: HtmlElement | None = el
+    for _ in range(3):
+        if node is None:
+            return False
+        if node.tag == "a" and node.get("href"):
+            path = urlsplit_path(node.get("href"))
+            return not own_path or path != own_path
+        node = node.getparent()
+    return False
+
+
+def urlsplit_path(href: str | None) -> str | None:
+    """The path of a link without a trailing slash (None for an empty or broken one)."""
+    try:
+        return urlsplit((href or "").strip()).path.rstrip("/") or None
+    except ValueError:
+        return None
+
+
+def _candidate_texts(tree: HtmlElement, own_url: str | None = None) -> Iterator[tuple[str, bool]]:
     """(text, from a date-ish element?) in order of trust, from small regions only."""
     from .dates import is_foreign
 
     body = tree.find("body")
     if body is None:
         return
+    own_path = urlsplit_path(own_url)
     elements = [el for el in body.iter() if isinstance(el.tag, str)]
     for el in elements:
-        if el.tag not in ("script", "style") and _is_dateish(el) and not is_foreign(el):
+        if (el.tag not in ("script", "style") and _is_dateish(el) and not is_foreign(el)
+                and not _links_elsewhere(el, own_path)):
             text = _own_text(el, 250)
             if text:
                 yield text, True
@@ -241,7 +266,7 @@ def text_dates(tree: HtmlElement, page: PageMeta, language: str | None,
     published = modified = None
     seen: set[str] = set()
     budget = _MAX_PARSES  # a listing full of dates must not cost a dateparser call each
-    for text, dateish in _candidate_texts(tree):
+    for text, dateish in _candidate_texts(tree, page.canonical):
         if text in seen or _NEVER.search(text):
             continue
         seen.add(text)

@@ -34,11 +34,36 @@ def _load(raw: str) -> Any:
         return json.loads(raw)
     except ValueError:
         pass
+    repaired = _TRAILING_COMMA.sub(r"\1", raw.replace("\n", " "))
     try:
-        return json.loads(_TRAILING_COMMA.sub(r"\1", raw.replace("\n", " ")), strict=False)
+        return json.loads(repaired, strict=False)
     except ValueError:
+        pass
+    return _leading_values(repaired)
+
+
+_DECODER = json.JSONDecoder(strict=False)
+
+
+def _leading_values(text: str) -> Any:
+    """The values a script starts with, when junk follows them (a stray `}`) or several are
+    written one after the other without a list around them."""
+    values: list[Any] = []
+    index = 0
+    while len(values) < 20:
+        while index < len(text) and text[index] in " \t\r\n;,":
+            index += 1
+        if index >= len(text):
+            break
+        try:
+            value, index = _DECODER.raw_decode(text, index)
+        except ValueError:
+            break
+        values.append(value)
+    if not values:
         LOGGER.debug("unreadable JSON-LD")
         return None
+    return values[0] if len(values) == 1 else values
 
 
 def _unwrap(raw: str) -> str:

@@ -109,3 +109,21 @@ def test_slashed_numeric_date_is_day_first_except_in_american_english():
 def test_a_future_event_in_a_sentence_near_the_headline_is_not_the_date():
     # "ab 19 Uhr" is a clock word, not a dateline: the sentence's date is about the event
     assert extract_page("event_in_sentence").date_source != "text"
+
+
+def test_a_dated_link_to_another_document_is_not_the_pages_date():
+    r = extract_page("linked_document_date")
+    assert (r.published_day, r.date_source) == ("2021-11-10", "text")
+
+
+def test_json_ld_followed_by_a_stray_brace_is_read():
+    r = extract_page("jsonld_stray_brace")
+    assert (r.published_day, r.date_source) == ("2020-10-26", "json-ld")
+
+
+def test_an_archive_copys_capture_time_in_the_url_is_not_the_date():
+    html = (PAGES / "dates_claimreview.html").read_bytes().replace(b"ClaimReview", b"Thing")
+    html = html.replace(b'"WebPage"', b'"Thing"')
+    url = "https://web.archive.org/web/20140109030403/http://blog.example/2013/12/09/post/"
+    r = article(html, url, fetched_at=FETCHED)
+    assert (r.published_day, r.date_source) == ("2013-12-09", "url")
