@@ -191,25 +191,48 @@ def _structured(page: PageMeta, tree: HtmlElement, keys: tuple[str, ...],
     return None
 
 
-def is_foreign(el: HtmlElement, stop: HtmlElement | None = None) -> bool:
-    """True when the element sits in a footer, banner, nav, related list or the like."""
+def is_foreign(el: HtmlElement, stop: HtmlElement | None = None,
+               wide: frozenset[HtmlElement] = frozenset()) -> bool:
+    """True when the element sits in a footer, banner, nav, related list or the like.
+
+    Class and id names of the `wide` ancestors (`page_wide`: the wrappers of the headline)
+    do not count: a "teaser-layout" body or page wrapper holds the article too.
+    """
     node: HtmlElement | None = el
     while node is not None and node is not stop:
         if node.tag in _FOREIGN_TAGS:
             return True
-        marker = f"{node.get('class') or ''} {node.get('id') or ''}"
-        if marker.strip() and _FOREIGN.search(marker):
-            return True
+        if node not in wide:
+            marker = f"{node.get('class') or ''} {node.get('id') or ''}"
+            if marker.strip() and _FOREIGN.search(marker):
+                return True
         node = node.getparent()
     return False
+
+
+def page_wide(tree: HtmlElement) -> frozenset[HtmlElement]:
+    """The page's root, body and every ancestor of its headline: the first `<h1>` of a few
+    words that is not a link (a teaser's headline links to its story)."""
+    wide = {tree}
+    body = tree.find("body")
+    if body is not None:
+        wide.add(body)
+    for h1 in tree.iter("h1"):
+        if len(h1.text_content().split()) < 3 or h1.find(".//a") is not None \
+                or any(a.tag == "a" for a in h1.iterancestors()):
+            continue
+        wide.update(h1.iterancestors())
+        break
+    return frozenset(wide)
 
 
 def _time_element(tree: HtmlElement, fetched_at: datetime | None) -> Stamp | None:
     """The first `<time datetime>` that belongs to the page's own article."""
     fallback = None
+    wide = page_wide(tree)
     for el in tree.iter("time"):
         stamp = parse_structured(el.get("datetime"))
-        if not stamp or not plausible(stamp, fetched_at) or is_foreign(el):
+        if not stamp or not plausible(stamp, fetched_at) or is_foreign(el, wide=wide):
             continue
         if el.get("pubdate") is not None or "publish" in (el.get("class") or "").lower():
             return stamp

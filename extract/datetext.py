@@ -14,8 +14,8 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from urllib.parse import urlsplit
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
@@ -230,25 +230,27 @@ def urlsplit_path(href: str | None) -> str | None:
 
 def _candidate_texts(tree: HtmlElement, own_url: str | None = None) -> Iterator[tuple[str, bool]]:
     """(text, from a date-ish element?) in order of trust, from small regions only."""
-    from .dates import is_foreign
+    from .dates import is_foreign, page_wide
 
     body = tree.find("body")
     if body is None:
         return
+    wide = page_wide(tree)
     own_path = urlsplit_path(own_url)
     elements = [el for el in body.iter() if isinstance(el.tag, str)]
     for el in elements:
-        if (el.tag not in ("script", "style") and _is_dateish(el) and not is_foreign(el)
-                and not _links_elsewhere(el, own_path)):
+        # a date-ish wrapper of the headline reads the headline's dates first: not small
+        if (el.tag not in ("script", "style") and el not in wide and _is_dateish(el)
+                and not is_foreign(el, wide=wide) and not _links_elsewhere(el, own_path)):
             text = _own_text(el, 250)
             if text:
                 yield text, True
-    h1_index = next((i for i, el in enumerate(elements) if el.tag == "h1" and not is_foreign(el)),
-                    None)
+    h1_index = next((i for i, el in enumerate(elements)
+                     if el.tag == "h1" and not is_foreign(el, wide=wide)), None)
     if h1_index is None:
         return
     for el in elements[max(0, h1_index - 15): h1_index + 40]:
-        if el.tag in ("script", "style", "h1") or is_foreign(el):
+        if el.tag in ("script", "style", "h1") or is_foreign(el, wide=wide):
             continue
         for piece in (el.text, el.tail):
             text = " ".join((piece or "").split())

@@ -127,3 +127,15 @@ def test_an_archive_copys_capture_time_in_the_url_is_not_the_date():
     url = "https://web.archive.org/web/20140109030403/http://blog.example/2013/12/09/post/"
     r = article(html, url, fetched_at=FETCHED)
     assert (r.published_day, r.date_source) == ("2013-12-09", "url")
+
+
+def test_class_names_of_page_wide_wrappers_around_the_headline_do_not_make_dates_foreign():
+    # "teaser-layout" on <body> and "footer" in the page wrapper's class say nothing about
+    # the article's own <time>; the teaser list's date stays foreign
+    r = extract_page("teaser_layout_wrapper")
+    assert (r.published_day, r.date_source) == ("2022-01-25", "time-element")
+
+
+def test_a_date_ish_wrapper_of_the_headline_does_not_read_the_headlines_date():
+    r = extract_page("meta_wrapper_with_headline")
+    assert (r.published_day, r.date_source) == ("2007-05-20", "text")
