@@ -48,6 +48,9 @@ ABSOLUTE_DATE = re.compile(
 SHORT_YEAR_DATE = re.compile(
     r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.(\d{2})(?![\d.])\s*[,|–—·/-]?\s*(?:um\s+|at\s+|à\s+|alle\s+)?"
     r"(\d{1,2})[:.h](\d{2})\b(?:\s*uhr)?", re.IGNORECASE)
+# A press dateline opening a paragraph: a place, then the date, then the story.
+DATELINE = re.compile(r"^\W{0,3}[^\W\d_a-zß][\w'’/.-]*(?:[ -][^\W\d_a-zß][\w'’/.-]*){0,2},\s*"
+                      r"\(?((?i:" + ABSOLUTE_DATE.pattern + r"))\)?\s*[.:–—-]")
 _CLOCK = r"(?:\s*,?\s*(?:alle\s+(?:ore\s+)?|at\s+|à\s+|um\s+|a\s+las?\s+)?\d{1,2}[:.h]\d{2}(?:\s*[ap]\.?m\.?)?(?:\s*uhr)?)"
 _RELATIVE = {
     "it": r"\b(?:\d+|un|una|uno)['’\s]\s*(?:minut[oi]|or[ae]|giorn[oi]|settiman[ae])\s+fa\b"
@@ -256,6 +259,8 @@ def _candidate_texts(tree: HtmlElement, own_url: str | None = None) -> Iterator[
             text = " ".join((piece or "").split())
             if 6 <= len(text) <= 120:
                 yield text, False
+            elif len(text) > 120 and (dateline := DATELINE.match(text)) is not None:
+                yield dateline.group(1), True  # "Karlsruhe, (12.11.2021). Traditionell …"
 
 
 def text_dates(tree: HtmlElement, page: PageMeta, language: str | None,

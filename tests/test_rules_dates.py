@@ -139,3 +139,8 @@ def test_class_names_of_page_wide_wrappers_around_the_headline_do_not_make_dates
 def test_a_date_ish_wrapper_of_the_headline_does_not_read_the_headlines_date():
     r = extract_page("meta_wrapper_with_headline")
     assert (r.published_day, r.date_source) == ("2007-05-20", "text")
+
+
+def test_a_press_dateline_opening_the_first_paragraph_dates_the_page():
+    r = extract_page("press_dateline")
+    assert (r.published_day, r.date_source) == ("2021-11-12", "text")
