@@ -12,16 +12,16 @@ import email.utils
 import logging
 import time
 from collections.abc import Iterable
-from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from protego import Protego
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, RedirectMiddleware
-from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import HtmlResponse, Response
+from scrapy.settings import BaseSettings
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
@@ -32,6 +32,12 @@ from w3lib.url import safe_url_string
 
 from crawler.links import scrapy_encoding
 from crawler.netguard import answer_at_hand, check_url
+from crawler.scrapy_compat import (
+    RedirectCheck,
+    download_slot,
+    follow_redirect,
+    redirect_request_using_get,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -121,8 +127,7 @@ class RobotsCrawlDelayMiddleware:
         delay = self.delays.get(urlsplit(request.url).netloc)
         if delay is None:
             return
-        downloader = self.crawler.engine.downloader
-        slot = downloader.slots.get(downloader.get_slot_key(request))
+        slot = download_slot(self.crawler, request)
         # Re-applied before every request because AutoThrottle may lower the slot's delay.
         if slot is not None and slot.delay < delay:
             slot.delay = delay
@@ -148,12 +153,25 @@ class RetryAfterMiddleware(RetryMiddleware):
             logger.warning("%s asks to retry after %.0f s (> %s s): giving up", request.url, wait,
                            self.max_wait)
             return response
-        retry = self._retry(request, response_status_message(response.status))
+        retry = self.retry_request(request, response_status_message(response.status))
         if retry is None:
             return response
         if wait:
             await asyncio.sleep(wait)
         return retry
+
+    def retry_request(self, request: Request, reason: str) -> Request | None:
+        """The retry of ``request`` (None once its retries are spent), honouring the same
+        per-request ``meta`` overrides as Scrapy's RetryMiddleware."""
+        meta = request.meta
+        return get_retry_request(
+            request,
+            reason=reason,
+            spider=self.crawler.spider,
+            max_retry_times=meta.get("max_retry_times", self.max_retry_times),
+            priority_adjust=meta.get("priority_adjust", self.priority_adjust),
+            give_up_log_level=meta.get("give_up_log_level", self.give_up_log_level),
+        )
 
 
 def retry_after_seconds(value: bytes | str | None, now: float | None = None) -> float | None:
@@ -171,17 +189,16 @@ def retry_after_seconds(value: bytes | str | None, now: float | None = None) -> 
     return max(0.0, when.timestamp() - (now if now is not None else time.time()))
 
 
-class _ReportsRedirectLoops:
+class _ReportsRedirectLoops(RedirectCheck):
     """A redirect back to a URL of the same chain fails with a clear reason.
 
     Scrapy's duplicate filter would drop it, so ``/a -> /b -> /a`` would vanish silently.
     """
 
-    def _redirect(self, redirected: Request, request: Request, reason: Any) -> Request:
+    def check_redirect(self, redirected: Request, request: Request) -> None:
         chain = [*request.meta.get("redirect_urls", []), request.url]
         if redirected.url in chain:
             raise IgnoreRequest("redirect loop: " + " -> ".join([*chain, redirected.url]))
-        return super()._redirect(redirected, request, reason)  # type: ignore[misc]
 
 
 class LoopAwareRedirectMiddleware(_ReportsRedirectLoops, RedirectMiddleware):
@@ -213,19 +230,25 @@ class HeadOnlyMetaRefreshMiddleware(_ReportsRedirectLoops, MetaRefreshMiddleware
     4,096 characters.
     """
 
+    def __init__(self, settings: BaseSettings) -> None:
+        super().__init__(settings)
+        # read here, not from Scrapy's private copies of them
+        self.ignore_tags = settings.getlist("METAREFRESH_IGNORE_TAGS")
+        self.max_delay = settings.getint("METAREFRESH_MAXDELAY")
+
     def process_response(self, request: Request, response: Response) -> Request | Response:
         if (request.meta.get("dont_redirect", False) or request.method == "HEAD"
                 or not isinstance(response, HtmlResponse)
                 or urlparse_cached(request).scheme not in {"http", "https"}):
             return response
-        interval, url = head_meta_refresh(response, self._ignore_tags)
+        interval, url = head_meta_refresh(response, self.ignore_tags)
         if not url:
             return response
-        redirected = self._redirect_request_using_get(request, response, url)
+        redirected = redirect_request_using_get(self, request, response, url)
         if urlparse_cached(redirected).scheme not in {"http", "https"}:
             return response
-        if interval is not None and interval < self._maxdelay:
-            return self._redirect(redirected, request, "meta refresh")
+        if interval is not None and interval < self.max_delay:
+            return follow_redirect(self, redirected, request, "meta refresh")
         return response
 
 
