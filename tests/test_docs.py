@@ -98,7 +98,7 @@ def test_readme_stays_short() -> None:
 
 
 def test_readme_and_docs_name_no_issue_tracker_numbers() -> None:
-    """Docs must stand alone: no "issue 13" or "#12" pointing outside the repository."""
+    """Docs must stand alone: no numbered references to an issue tracker outside the repository."""
     hits = []
     for page in PAGES:
         for number, line in enumerate(_prose(page).splitlines(), 1):
