@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.conftest import FAST, REPO
+from tests.helpers import FAST, REPO
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 

@@ -7,7 +7,7 @@ workers), with the good site's articles stored and each trap either recorded in 
 with a sentence a person understands, or (where the page is legitimately fine, e.g. NUL bytes
 or mislabelled Latin-1) extracted as an article.
 
-Settings of the hostile crawl (beyond tests.conftest.FAST): DOWNLOAD_TIMEOUT=4 s (the default
+Settings of the hostile crawl (beyond tests.helpers.FAST): DOWNLOAD_TIMEOUT=4 s (the default
 30 s would only make the trickle wait longer), RETRY_TIMES=1, DOWNLOAD_MAXSIZE the default
 8 MB, CONCURRENT_REQUESTS_PER_DOMAIN=8 (all sites share the slot "127.0.0.1").
 """

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from archive.lock import is_locked, lock_path_for
-from tests.conftest import crawl, write_sources
+from tests.helpers import crawl, write_sources
 from tests.loopback import LoopbackSite
 from tests.proctree import kill_group, start_crawl
 from tests.sitekit import article_page, index_page, paragraphs

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import crawl, write_sources
+from tests.helpers import crawl, write_sources
 from tests.loopback import LoopbackSite
 from tests.sitekit import article_page, index_page, paragraphs
 
