@@ -210,8 +210,8 @@ class LoopAwareRedirectMiddleware(_ReportsRedirectLoops, RedirectMiddleware):
 
     def process_response(self, request: Request, response: Response) -> Request | Response:
         result = super().process_response(request, response)
-        if result is response and response.status in _REDIRECTS and not _redirect_handled_by_callback(
-                request, response, self.crawler):
+        if (result is response and response.status in _REDIRECTS
+                and not _redirect_handled_by_callback(request, response, self.crawler)):
             target = _redirect_target(request, response)
             if target is not None and urlsplit(target).scheme.lower() not in ("http", "https"):
                 # Scrapy returns such a redirect as is, which would end as "HTTP 302 Found".

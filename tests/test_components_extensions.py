@@ -134,8 +134,8 @@ def test_dns_failures_keep_the_resolvers_words() -> None:
 
 def test_a_decompression_bomb_says_both_sizes() -> None:
     scrapy_words = ("Ignored response <200 http://example.org/bomb> because its body (131140 B "
-                    "compressed, 8388609 B decompressed so far) exceeded DOWNLOAD_MAXSIZE (8388608 B) "
-                    "during decompression.")
+                    "compressed, 8388609 B decompressed so far) exceeded DOWNLOAD_MAXSIZE "
+                    "(8388608 B) during decompression.")
     assert said(IgnoreRequest(scrapy_words)) == (
         "compressed response larger than DOWNLOAD_MAXSIZE (8 MB) once decompressed (131140 B "
         "compressed, more than 8388609 B once inflated): not inflated further (gzip bomb?)")

@@ -51,7 +51,8 @@ def refresh_page(target: str, delay: int = 0) -> str:
 # --- NetGuardMiddleware --------------------------------------------------------------------
 
 def guard() -> NetGuardMiddleware:
-    return build(NetGuardMiddleware, [source("site", SITE + "/"), source("intranet", INTRANET + "/")])
+    sources = [source("site", SITE + "/"), source("intranet", INTRANET + "/")]
+    return build(NetGuardMiddleware, sources)
 
 
 def test_netguard_is_off_when_disabled() -> None:
