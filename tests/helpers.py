@@ -39,6 +39,12 @@ def write_sources(path: Path, text: str) -> Path:
     return path
 
 
+def header_names(**headers: str) -> dict[str, str]:
+    """Headers given as keyword arguments, with their names restored:
+    ``header_names(Content_Type="text/plain")`` -> ``{"Content-Type": "text/plain"}``."""
+    return {name.replace("_", "-"): value for name, value in headers.items()}
+
+
 # --- Scrapy components in-process ----------------------------------------------------------
 
 def project_settings(**overrides: Any) -> dict[str, Any]:
@@ -78,7 +84,6 @@ def html_response(url: str, body: str | bytes = b"", status: int = 200,
     from scrapy.http import HtmlResponse
 
     data = body.encode() if isinstance(body, str) else body
-    head = {"Content-Type": "text/html; charset=utf-8",
-            **{k.replace("_", "-"): v for k, v in headers.items()}}
+    head = {"Content-Type": "text/html; charset=utf-8", **header_names(**headers)}
     return HtmlResponse(url, status=status, body=data, headers=head,
                         request=request if request is not None else Request(url))

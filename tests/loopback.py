@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from tests.helpers import header_names
+
 
 @dataclass
 class Route:
@@ -68,6 +70,5 @@ class LoopbackSite:
 
     def add(self, path: str, body: str | bytes = b"", status: int = 200, **headers: str) -> None:
         data = body.encode() if isinstance(body, str) else body
-        merged = {"Content-Type": "text/html; charset=utf-8"}
-        merged.update({k.replace("_", "-"): v for k, v in headers.items()})
+        merged = {"Content-Type": "text/html; charset=utf-8", **header_names(**headers)}
         self.routes[path] = Route(data, status, merged)

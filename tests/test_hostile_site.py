@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import header_names
 from tests.loopback import LoopbackSite, Route
 from tests.proctree import CrawlRun, crawl_watched
 from tests.sitekit import article_page, index_page, paragraphs
@@ -53,8 +54,8 @@ def _gzip_zeros(size: int) -> bytes:
 
 def _send_head(handler, status: int = 200, **headers: str) -> None:
     handler.send_response(status)
-    for name, value in headers.items():
-        handler.send_header(name.replace("_", "-"), value)
+    for name, value in header_names(**headers).items():
+        handler.send_header(name, value)
     handler.end_headers()
 
 

@@ -7,6 +7,9 @@ into loopback, private, link-local, metadata and non-http addresses, and feed an
 entries pointing at them. The internal servers must see no request at all, and every refusal
 that is a request (redirects, feed and sitemap entries) must be a ``failures`` row saying why.
 A plain link to another site is not a refusal: same-site filtering never requests it.
+
+That the allow-list is per source (a host named by another source of the run is refused too)
+is tested on NetGuardMiddleware itself, in test_components_middlewares.py.
 """
 
 from __future__ import annotations
@@ -125,34 +128,3 @@ start_urls = ["http://169.254.169.254/latest/meta-data/"]
     # Cross-site links are dropped by same-site filtering: no request, so no failure row.
     assert b + "/secret" not in failures and c + "/secret" not in failures
 
-
-def test_a_host_named_by_another_source_is_still_refused(tmp_path: Path) -> None:
-    # The allow-list is per source: a public page cannot redirect into an intranet host just
-    # because another source of the same run names it.
-    with LoopbackSite() as site, LoopbackSite() as intranet:
-        intranet.add("/", index_page(["/memo"]))
-        intranet.add("/memo", article_page("Intranet memo", paragraphs(1)))
-        intranet.add("/secret", article_page("Intranet secret", paragraphs(2)))
-        site.add("/", index_page(["/story", "/to-intranet"]))
-        site.add("/story", article_page("Public story", paragraphs(3)))
-        site.add("/to-intranet", "", 302, Location=f"{intranet.base}/secret")
-        sources = write_sources(tmp_path / "sources.toml", f"""
-[[source]]
-name = "site"
-start_urls = ["{site.base}/"]
-
-[[source]]
-name = "intranet"
-start_urls = ["{intranet.base}/"]
-""")
-        db = tmp_path / "a.db"
-        result = crawl(db, "--sources", str(sources), "-s", "RETRY_TIMES=0")
-        intranet_hits = dict(intranet.hits)
-    assert result.returncode == 0, result.stderr
-    assert "/secret" not in intranet_hits, intranet_hits
-    conn = sqlite3.connect(db)
-    failures = dict(conn.execute("select url, error from failures").fetchall())
-    titles = sorted(r[0] for r in conn.execute("select title from articles"))
-    conn.close()
-    assert titles == ["Intranet memo", "Public story"]
-    assert failures[site.base + "/to-intranet"] == REFUSED + "loopback address 127.0.0.1"
