@@ -15,14 +15,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import timezone as dt_timezone
-from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from lxml.html import HtmlElement
 
 from . import datetext, jsonld
 from .metadata import PageMeta
+from .stamps import Stamp, is_foreign, named_zone, page_wide, plausible
 
 LOGGER = logging.getLogger(__name__)
 
@@ -46,25 +45,6 @@ _DAY_FIRST = re.compile(
     r"^(\d{1,2})[.-](\d{1,2})[.-]((?:19|20)\d{2})(?:[ T,]+(\d{1,2})[:.h](\d{2})(?::\d{2})?)?$")
 _URL_DAY = re.compile(
     r"/((?:19|20)\d{2})[/_-]?(0[1-9]|1[0-2])[/_-]?(0[1-9]|[12]\d|3[01])(?:[/_.-]|\d{0,6}[/_.-]|$)")
-# Ancestors whose dates are about something else than this page.
-_FOREIGN = re.compile(
-    r"cookie|consent|gdpr|footer|copyright|related|correlat|sidebar|widget|newsletter|comment"
-    r"|teaser|recommend|popular|trending|most-?read|ticker|breaking|nav|menu|masthead|topbar"
-    r"|top-bar|promo|outbrain|taboola|weather|meteo|aside|secondary", re.IGNORECASE)
-# blockquote: an embedded post (tweet, Instagram) quotes another page's date
-_FOREIGN_TAGS = frozenset({"footer", "nav", "aside", "form", "noscript", "script", "style",
-                           "select", "option", "button", "template", "blockquote"})
-
-
-@dataclass(frozen=True)
-class Stamp:
-    """A point in time as evidence gives it: with a time or only a day, aware or naive."""
-
-    moment: datetime
-    has_time: bool = True
-    # The publisher's calendar day when the page shows it differs from the moment's own
-    # (a UTC stamp of 23:30 for a story the page dates the next day, local time).
-    local_day: date | None = None
 
 
 @dataclass(frozen=True)
@@ -124,26 +104,6 @@ def _midnight_is_day(moment: datetime) -> Stamp:
     return Stamp(moment, True)
 
 
-def plausible(stamp: Stamp, fetched_at: datetime | None) -> bool:
-    """Not before the web's news era, not after the fetch (a day of slack for zones)."""
-    if stamp.moment.year < 1995:
-        return False
-    limit = (fetched_at or datetime.now(UTC)).astimezone(UTC) + timedelta(days=1)
-    moment = stamp.moment
-    if moment.tzinfo is None:
-        return moment <= limit.replace(tzinfo=None)
-    return moment.astimezone(UTC) <= limit
-
-
-@lru_cache(maxsize=64)
-def _zone(name: str) -> ZoneInfo | None:
-    try:
-        return ZoneInfo(name)
-    except (ValueError, KeyError, OSError):
-        LOGGER.warning("unknown timezone %r", name)
-        return None
-
-
 def format_stamp(stamp: Stamp, timezone: str | None) -> tuple[str, bool]:
     """(ISO text, naive?) as the archive stores it."""
     moment = stamp.moment
@@ -151,7 +111,7 @@ def format_stamp(stamp: Stamp, timezone: str | None) -> tuple[str, bool]:
         return moment.date().isoformat(), False
     moment = moment.replace(microsecond=0)
     if moment.tzinfo is None:
-        zone = _zone(timezone) if timezone else None
+        zone = named_zone(timezone) if timezone else None
         if zone is None:
             return moment.isoformat(), True
         moment = moment.replace(tzinfo=zone)
@@ -189,41 +149,6 @@ def _structured(page: PageMeta, tree: HtmlElement, keys: tuple[str, ...],
         if stamp:
             return stamp, "meta"
     return None
-
-
-def is_foreign(el: HtmlElement, stop: HtmlElement | None = None,
-               wide: frozenset[HtmlElement] = frozenset()) -> bool:
-    """True when the element sits in a footer, banner, nav, related list or the like.
-
-    Class and id names of the `wide` ancestors (`page_wide`: the wrappers of the headline)
-    do not count: a "teaser-layout" body or page wrapper holds the article too.
-    """
-    node: HtmlElement | None = el
-    while node is not None and node is not stop:
-        if node.tag in _FOREIGN_TAGS:
-            return True
-        if node not in wide:
-            marker = f"{node.get('class') or ''} {node.get('id') or ''}"
-            if marker.strip() and _FOREIGN.search(marker):
-                return True
-        node = node.getparent()
-    return False
-
-
-def page_wide(tree: HtmlElement) -> frozenset[HtmlElement]:
-    """The page's root, body and every ancestor of its headline: the first `<h1>` of a few
-    words that is not a link (a teaser's headline links to its story)."""
-    wide = {tree}
-    body = tree.find("body")
-    if body is not None:
-        wide.add(body)
-    for h1 in tree.iter("h1"):
-        if len(h1.text_content().split()) < 3 or h1.find(".//a") is not None \
-                or any(a.tag == "a" for a in h1.iterancestors()):
-            continue
-        wide.update(h1.iterancestors())
-        break
-    return frozenset(wide)
 
 
 def _time_element(tree: HtmlElement, fetched_at: datetime | None) -> Stamp | None:
@@ -470,14 +395,10 @@ def publisher_day(stamp: Stamp, timezone: str | None) -> str:
     stamp is aware, else the stamp's own offset (or its naive wall clock)."""
     moment = stamp.moment
     if stamp.has_time and moment.tzinfo is not None and timezone:
-        zone = _zone(timezone)
+        zone = named_zone(timezone)
         if zone is not None:
             return moment.astimezone(zone).date().isoformat()
     if stamp.local_day is not None:
         return stamp.local_day.isoformat()
     return moment.date().isoformat()
 
-
-def day_of(value: date | datetime) -> date:
-    """The calendar day of a date or datetime."""
-    return value.date() if isinstance(value, datetime) else value

@@ -19,8 +19,9 @@ from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
+from .stamps import Stamp, is_foreign, named_zone, page_wide, plausible
+
 if TYPE_CHECKING:
-    from .dates import Stamp
     from .metadata import PageMeta
 
 LOGGER = logging.getLogger(__name__)
@@ -105,19 +106,15 @@ def parse_span(text: str, language: str | None) -> datetime | None:
 
 
 def _local_now(fetched_at: datetime | None, timezone: str | None) -> datetime:
-    from .dates import _zone
-
     now = (fetched_at or datetime.now(UTC))
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
-    zone = _zone(timezone) if timezone else None
+    zone = named_zone(timezone) if timezone else None
     return now.astimezone(zone or UTC)
 
 
 def _relative(span: str, language: str, fetched_at: datetime | None,
               timezone: str | None) -> Stamp | None:
-    from .dates import Stamp
-
     parsed = parse_span(span, language)
     if parsed is None:
         return None
@@ -169,8 +166,6 @@ def numeric_date(span: str, slash_month_first: bool) -> datetime | None:
 
 def _short_year(match: re.Match[str], fetched_at: datetime | None) -> Stamp | None:
     """d.m.yy hh:mm, day first, in the century that puts it at most a year after the fetch."""
-    from .dates import Stamp
-
     now = fetched_at or datetime.now(UTC)
     year = 2000 + int(match[3])
     if year > now.year + 1:
@@ -233,8 +228,6 @@ def urlsplit_path(href: str | None) -> str | None:
 
 def _candidate_texts(tree: HtmlElement, own_url: str | None = None) -> Iterator[tuple[str, bool]]:
     """(text, from a date-ish element?) in order of trust, from small regions only."""
-    from .dates import is_foreign, page_wide
-
     body = tree.find("body")
     if body is None:
         return
@@ -266,8 +259,6 @@ def _candidate_texts(tree: HtmlElement, own_url: str | None = None) -> Iterator[
 def text_dates(tree: HtmlElement, page: PageMeta, language: str | None,
                fetched_at: datetime | None, timezone: str | None) -> tuple[Stamp | None, Stamp | None]:
     """(published, modified) read from the visible text near the headline."""
-    from .dates import Stamp, plausible
-
     language = language or (page.html_lang or "")[:2].lower() or None
     slash_month_first = month_first(page.html_lang)
     published = modified = None
