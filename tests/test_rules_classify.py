@@ -98,3 +98,12 @@ def test_a_language_the_detector_does_not_know_is_not_taken_from_a_template_lang
 def test_a_clear_text_still_beats_the_second_opinion():
     record = _read("classify_press_release.html", "https://water.example.org/press/old-town-pipes")
     assert record.language == "en"
+
+
+def test_a_long_undated_text_under_a_heavy_menu_is_kept_and_says_why():
+    # nothing declares it an article and the menu makes the page link-dense; a dropped article
+    # is lost data, so the long text wins and the reason records the doubt
+    record = _read("classify_undeclared_long_text_heavy_menu.html",
+                   "https://water.example.org/news/old-town-pipes")
+    assert record.is_article
+    assert record.is_article_reason.startswith("long text (kept although link density is")
