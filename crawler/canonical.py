@@ -7,10 +7,14 @@ Who does what:
   (upper-case `%XX`, unreserved characters decoded), dot segments, empty path -> "/". It
   also *sorts* the query, which we do not want, so it is applied to the URL without its
   query and to each query pair on its own (a single pair has nothing to sort).
-- courlan was read and not used for cleaning: its tracker regex also drops `source`, `ref`,
-  `session`, `uid`, `campaign`..., which are sometimes content (`?source=ansa`), it sorts
-  the query and turns punycode hosts into Unicode. Its `tld` dependency gives us the
-  registrable domain (public suffix list bundled, no network).
+- courlan is not used for cleaning: its tracker regex also drops `source`, `ref`, `session`,
+  `uid`, `campaign`..., which are sometimes content (`?source=ansa`), it sorts the query
+  and turns punycode hosts into Unicode. `tld` gives the registrable domain (public suffix
+  list bundled, no network).
+
+A page's archive key is `article_url(url, rel_canonical, source.hosts)`: the spider keys
+its requests, hints and items with it (without `rel_canonical`), the extraction pipeline
+keys the record with it (with the page's `rel=canonical`), always with the source's hosts.
 
 Functions never raise on odd input: an unparsable URL comes back stripped but unchanged.
 """
@@ -25,6 +29,8 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from tld import get_fld
 from w3lib.url import canonicalize_url, url_query_cleaner
+
+from crawler.urls import split_host_port
 
 __all__ = [
     "article_url",
@@ -153,16 +159,6 @@ def host_port(url: str) -> str | None:
         return None
 
 
-def _split_host_port(netloc: str) -> tuple[str, str]:
-    """("host", "port" or "") from a `host[:port]`; IPv6 brackets kept."""
-    netloc = netloc.lower().rpartition("@")[2]
-    if netloc.startswith("["):
-        host, _, rest = netloc.partition("]")
-        return host + "]", rest.removeprefix(":")
-    host, _, port = netloc.partition(":")
-    return host, port
-
-
 def _is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host.strip("[]"))
@@ -186,7 +182,7 @@ def site_key(netloc: str, *, subdomains: bool = True) -> str:
     443 count as "no port" so http and https of one host are one site. With
     `subdomains=False` the full host (minus `www.`) is compared instead.
     """
-    host, port = _split_host_port(netloc)
+    host, port = split_host_port(netloc)
     if port in ("80", "443"):
         port = ""
     host = host.rstrip(".").removeprefix("www.")
@@ -205,7 +201,7 @@ def same_site(url: str, hosts: Iterable[str], *, subdomains: bool = True) -> boo
 
 def _fold_host(netloc: str, hosts: Iterable[str]) -> str:
     """`m.`, `mobile.`, `amp.` hosts to the main host (rule H in the module docs)."""
-    host, port = _split_host_port(netloc)
+    host, port = split_host_port(netloc)
     label, _, rest = host.partition(".")
     if label not in _TWIN_HOST_LABELS or _is_ip(host):
         return netloc
@@ -213,7 +209,7 @@ def _fold_host(netloc: str, hosts: Iterable[str]) -> str:
     # Only a prefix in front of the registrable domain: m.co.uk is a domain of its own.
     if not registrable or host == registrable:
         return netloc
-    known = {_split_host_port(h)[0] for h in hosts}
+    known = {split_host_port(h)[0] for h in hosts}
     if rest in known:
         target = rest
     elif rest == registrable:
@@ -299,5 +295,9 @@ def choose_canonical(page_url: str, rel_canonical: str | None) -> str:
 
 
 def article_url(page_url: str, rel_canonical: str | None = None, hosts: Iterable[str] = ()) -> str:
-    """The archive key of a page: `choose_canonical` then `fold_twin`."""
+    """The archive key of a page: `choose_canonical` then `fold_twin`.
+
+    The one function that decides a page's URL: the spider calls it without `rel_canonical`
+    (before the page is fetched), the extraction pipeline with it; `hosts` is the source's.
+    """
     return fold_twin(choose_canonical(page_url, rel_canonical), hosts)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import feedparser
 import lxml.html
@@ -21,6 +21,7 @@ from feedparser.exceptions import ThingsNobodyCaresAboutButMe
 from lxml import etree
 
 from crawler.dates import format_utc, to_utc_iso
+from crawler.urls import http_url
 
 __all__ = ["MAX_ENTRIES", "Entry", "Feed", "feed_links", "parse_feed"]
 
@@ -60,21 +61,10 @@ class Feed:
 
 
 def _absolute_only(link: Any, base: str) -> str | None:
-    """Like `_absolute`, for ids: "123" is an id, not a link relative to the feed."""
+    """Like `http_url`, for ids: "123" is an id, not a link relative to the feed."""
     if isinstance(link, str) and link.strip().lower().startswith(("http://", "https://")):
-        return _absolute(link, base)
+        return http_url(link, base)
     return None
-
-
-def _absolute(link: Any, base: str) -> str | None:
-    """An absolute http(s) URL from a feed link, or None."""
-    if not isinstance(link, str) or not link.strip():
-        return None
-    try:
-        url = urljoin(base, link.strip())
-        return url if urlsplit(url).scheme in ("http", "https") else None
-    except ValueError:
-        return None
 
 
 def _clean_title(value: Any) -> str | None:
@@ -120,7 +110,7 @@ def _parse_json_feed(body: bytes, url: str) -> Feed:
     for item in items[:MAX_ENTRIES]:
         if not isinstance(item, dict):
             continue
-        link = _absolute(item.get("url"), url) or _absolute_only(item.get("id"), url)
+        link = http_url(item.get("url"), url) or _absolute_only(item.get("id"), url)
         if link:
             entries.append(Entry(link, _clean_title(item.get("title")),
                                  to_utc_iso(item.get("date_published")),
@@ -156,7 +146,7 @@ def _truncate(body: bytes) -> tuple[bytes, str | None]:
 
 
 def _entry(item: Any, url: str) -> Entry | None:
-    link = _absolute(item.get("link"), url) or _absolute_only(item.get("id"), url)
+    link = http_url(item.get("link"), url) or _absolute_only(item.get("id"), url)
     if not link:
         return None
     # dict.get: feedparser's own get() answers `updated` with `published` when absent.
@@ -232,7 +222,7 @@ def feed_links(html: Any, base_url: str) -> list[str]:
             kind = (node.get("type") or "").lower().split(";")[0].strip()
             if "alternate" not in rel or kind not in FEED_TYPES:
                 continue
-            url = _absolute(node.get("href"), base)
+            url = http_url(node.get("href"), base)
             if url and "/comments/feed" not in url and url not in links:
                 links.append(url)
         return links

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import gzip
 import io
-import re
 import zlib
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
+from protego import Protego
 
 from crawler.dates import to_utc_iso
+from crawler.urls import http_url
 
 __all__ = [
     "MAX_DECOMPRESSED",
@@ -85,18 +85,8 @@ def _child(element: etree._Element, name: str) -> etree._Element | None:
     return None
 
 
-def _http_url(text: str | None, base: str) -> str | None:
-    if not text:
-        return None
-    try:
-        url = urljoin(base, text)
-        return url if urlsplit(url).scheme in ("http", "https") else None
-    except ValueError:
-        return None
-
-
 def _entry(element: etree._Element, base: str) -> SitemapEntry | None:
-    url = _http_url(_text(_child(element, "loc")), base)
+    url = http_url(_text(_child(element, "loc")), base)
     if url is None:
         return None
     news = _child(element, "news")  # image:, video:, xhtml: children are ignored
@@ -144,7 +134,7 @@ def _parse_text(body: bytes, base: str, result: Sitemap) -> None:
     """A plain-text sitemap: one URL per line (allowed by the protocol)."""
     result.kind = "urlset"
     for line in body.decode("utf-8", errors="replace").splitlines():
-        url = _http_url(line.strip(), base) if line.strip().lower().startswith("http") else None
+        url = http_url(line.strip(), base) if line.strip().lower().startswith("http") else None
         if url:
             if len(result.entries) >= MAX_ENTRIES:
                 result.error = f"more than {MAX_ENTRIES} entries; only the first were kept"
@@ -181,17 +171,19 @@ def parse_sitemap(body: bytes, url: str) -> Sitemap:
     return result
 
 
-_SITEMAP_LINE = re.compile(r"^\s*sitemap\s*:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
-
-
 def robots_sitemaps(robots_txt: str, base_url: str | None = None) -> list[str]:
-    """`Sitemap:` URLs of a robots.txt, in order, deduplicated; relative ones resolved
-    against `base_url` when given, non-http(s) ones dropped."""
+    """`Sitemap:` URLs of a robots.txt (read by Protego, as Scrapy reads the rules), in order,
+    deduplicated; relative ones resolved against `base_url` when given, non-http(s) ones
+    dropped."""
     if not isinstance(robots_txt, str):
         return []
+    try:
+        listed = list(Protego.parse(robots_txt).sitemaps)
+    except Exception:  # noqa: BLE001 - a broken robots.txt must never stop the crawl
+        return []
     found: list[str] = []
-    for match in _SITEMAP_LINE.finditer(robots_txt):
-        url = _http_url(match[1], base_url or "")
+    for value in listed:
+        url = http_url(value, base_url or "")
         if url and url not in found:
             found.append(url)
     return found

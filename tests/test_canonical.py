@@ -181,3 +181,33 @@ def test_fuzz_canonical_url_is_idempotent_and_never_raises(url):
     assert fold_twin(folded) == folded
     choose_canonical(url, url[::-1])
     same_site(url, ["example.it", "127.0.0.1:8001"])
+
+
+@pytest.mark.parametrize(("netloc", "parts", "slot"), [
+    ("Example.it", ("example.it", ""), "example.it"),
+    ("127.0.0.1:8001", ("127.0.0.1", "8001"), "127.0.0.1"),
+    ("user@www.example.it:8080", ("www.example.it", "8080"), "www.example.it"),
+    ("[::1]", ("[::1]", ""), "::1"),  # rsplit(":", 1) would give "[:"
+    ("[2001:db8::1]:8443", ("[2001:db8::1]", "8443"), "2001:db8::1"),
+])
+def test_split_host_port_and_slot_key_handle_ipv6_literals(netloc, parts, slot):
+    from urllib.parse import urlsplit
+
+    from crawler.urls import slot_key, split_host_port
+
+    assert split_host_port(netloc) == parts
+    assert slot_key(netloc) == slot == urlsplit(f"http://{netloc}/").hostname  # Scrapy's key
+
+
+@pytest.mark.parametrize(("link", "expected"), [
+    ("/a.html", "https://example.it/a.html"),
+    ("  https://other.it/x ", "https://other.it/x"),
+    ("ftp://example.it/f", None),
+    ("", None),
+    (None, None),
+    ("http://[bad", None),
+])
+def test_http_url_joins_and_keeps_only_http(link, expected):
+    from crawler.urls import http_url
+
+    assert http_url(link, "https://example.it/feed/") == expected
