@@ -3,6 +3,7 @@
 - `parse_cli_date` reads `--since` / `--until`: ISO 8601 first, then dateparser.
 - `parse_duration` reads `revisit = "1d"` and friends.
 - `to_utc_iso` normalises a date found in a feed or sitemap to the archive's convention.
+- `as_aware` / `parse_aware`: a time without an offset is UTC, as everywhere in the archive.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
-__all__ = ["format_utc", "parse_cli_date", "parse_duration", "to_utc_iso"]
+__all__ = ["as_aware", "format_utc", "parse_aware", "parse_cli_date", "parse_duration",
+           "to_utc_iso"]
 
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _DURATION_PART = re.compile(r"(\d+)\s*([smhdw])")
@@ -87,9 +89,17 @@ def to_utc_iso(text: object) -> str | None:
     return parsed.isoformat()
 
 
-def _as_aware(moment: datetime) -> datetime:
-    # A CLI date without an offset is read as UTC, like every time in the archive.
+def as_aware(moment: datetime) -> datetime:
+    """`moment` with a zone: a naive one is read as UTC, like every time in the archive."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def parse_aware(text: str) -> datetime:
+    """An ISO 8601 time of the archive (or a feed) as an aware datetime (naive: UTC).
+
+    Raises ValueError when `text` is not ISO 8601.
+    """
+    return as_aware(datetime.fromisoformat(text))
 
 
 def parse_cli_date(text: str, now: datetime | None = None) -> datetime:
@@ -104,17 +114,17 @@ def parse_cli_date(text: str, now: datetime | None = None) -> datetime:
     value = text.strip()
     iso = _parse_iso(value)
     if isinstance(iso, datetime):
-        return _as_aware(iso).astimezone(UTC)
+        return as_aware(iso).astimezone(UTC)
     if isinstance(iso, date):
         return datetime(iso.year, iso.month, iso.day, tzinfo=UTC)
-    anchor = _as_aware(now or datetime.now(UTC))
+    anchor = as_aware(now or datetime.now(UTC))
     parsed = _dateparser_parse(value, anchor)
     if parsed is None:
         raise ValueError(
             f"cannot read {text!r} as a date: use ISO 8601 (2024-02-01, "
             '2024-02-01T10:00:00+01:00) or e.g. "3 days ago", "1 febbraio 2024"'
         )
-    return _as_aware(parsed).astimezone(UTC)
+    return as_aware(parsed).astimezone(UTC)
 
 
 def _dateparser_parse(value: str, anchor: datetime) -> datetime | None:

@@ -14,7 +14,7 @@ import difflib
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import timedelta, tzinfo
+from datetime import timedelta
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from crawler.canonical import host_port
 from crawler.dates import parse_duration
 
-__all__ = ["Source", "SourcesError", "load_sources", "parse_sources", "sources_from_urls"]
+__all__ = [
+    "Source", "SourcesError", "load_sources", "parse_sources", "select_sources",
+    "sources_from_urls",
+]
 
 _NAME = re.compile(r"[a-z0-9-]+")
 _LANGUAGE = re.compile(r"[a-z]{2}")
@@ -174,11 +177,6 @@ class Source(BaseModel):
         """`host[:port]` of every start URL, feed and sitemap (same-site and SSRF allow-list)."""
         urls = (*self.start_urls, *self.feeds, *self.sitemaps)
         return frozenset(h for h in map(host_port, urls) if h)
-
-    @property
-    def tzinfo(self) -> tzinfo | None:
-        """The `timezone` as a tzinfo, for dates printed without an offset."""
-        return ZoneInfo(self.timezone) if self.timezone else None
 
     def is_denied(self, url: str) -> bool:
         """True when a `deny` pattern matches: the URL is never fetched."""
@@ -339,6 +337,21 @@ def load_sources(path: str | PathLike[str]) -> list[Source]:
         raise SourcesError(shown, [f"{shown}: not UTF-8 text: {exc.reason} at byte {exc.start}"]
                            ) from None
     return parse_sources(text, shown)
+
+
+def select_sources(sources: Sequence[Source], names: Iterable[str],
+                   path: str = "sources.toml") -> list[Source]:
+    """The sources named in `names` (all of them when it is empty), in file order; raises
+    ValueError naming the unknown ones and the known ones."""
+    wanted = [name for name in names if name]
+    if not wanted:
+        return list(sources)
+    known = {s.name for s in sources}
+    unknown = [n for n in wanted if n not in known]
+    if unknown:
+        raise ValueError(f"{path}: no source named {', '.join(map(repr, unknown))} "
+                         f"(known: {', '.join(sorted(known))})")
+    return [s for s in sources if s.name in wanted]
 
 
 def _name_for(netloc: str) -> str:

@@ -57,7 +57,7 @@ def test_good_file_loads_every_key(tmp_path):
     assert first.may_be_article("https://example.it/2024/02/x")
     assert not first.may_be_article("https://example.it/chi-siamo")
     assert first.revisit == timedelta(days=1)
-    assert first.tzinfo is not None and first.timezone == "Europe/Rome"
+    assert first.timezone == "Europe/Rome"
     assert first.delay == 1.5 and first.max_pages == 500 and first.language == "it"
     assert second.max_depth == 2 and second.revisit is None and second.allow == ()
     assert second.hosts == {"127.0.0.1:8001"}
@@ -211,3 +211,14 @@ def test_fuzz_load_sources_random_bytes(tmp_path_factory, data):
         load_sources(path)
     except SourcesError:
         pass
+
+
+def test_select_sources_keeps_file_order_and_names_unknown_ones():
+    from crawler.sources import select_sources
+
+    sources = [Source(name=n, start_urls=[f"https://{n}.it/"]) for n in ("a", "b", "c")]
+    assert [s.name for s in select_sources(sources, ["c", "a"])] == ["a", "c"]
+    assert select_sources(sources, []) == sources
+    assert select_sources(sources, [""]) == sources  # `-a source=` given empty
+    with pytest.raises(ValueError, match=r"s.toml: no source named 'x' \(known: a, b, c\)"):
+        select_sources(sources, ["a", "x"], "s.toml")
