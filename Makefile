@@ -44,8 +44,9 @@ redis-deps:
 test: install browser-deps redis-deps
 	$(PY) -m pytest -q -p no:cacheprovider
 
+# The tests not marked slow (long crawls in subprocesses), browser or redis.
 test-fast: install
-	$(PY) -m pytest -q -x -m "not browser and not redis"
+	$(PY) -m pytest -q -x -p no:cacheprovider -m "not slow and not browser and not redis"
 
 # Extraction quality on the three labelled dev sets (rassegna and stock side by side, targets
 # PASS/FAIL), then speed and the archive and crawl benchmarks.
@@ -55,6 +56,7 @@ bench: install
 	$(PY) bench/archive.py
 	$(PY) bench/pipeline.py
 
+# ruff over the whole tree; mypy over the files listed in pyproject.toml ([tool.mypy]).
 lint: install
 	$(BIN)/ruff check crawler extract archive rassegna tests bench
 	$(BIN)/mypy
