@@ -200,7 +200,7 @@ def find_dates(tree: HtmlElement, page: PageMeta, url: str | None, hints: dict[s
     if found and plausible(found[0], fetched_at):
         published = found
     if published is None:
-        published = _first_plausible(_page_ld_dates(tree), fetched_at)
+        published = _first_plausible(_page_ld_dates(page), fetched_at)
     modified = _structured(page, tree, MODIFIED_META, ("dateModified",), "dateModified")
     if published is None:
         published = _first_plausible(_weaker_evidence(tree, page, url, hints, fetched_at),
@@ -286,12 +286,11 @@ def _reachable(utc: datetime, day: date) -> bool:
                                          (utc + timedelta(hours=14)).date())
 
 
-def _page_ld_dates(tree: HtmlElement) -> Iterator[tuple[Stamp | None, str]]:
+def _page_ld_dates(page: PageMeta) -> Iterator[tuple[Stamp | None, str]]:
     """datePublished of JSON-LD objects that are the page without being an article: a
     ClaimReview, Review or Recipe first, then the WebPage itself."""
-    objects = jsonld.read_jsonld(tree)
     for allowed in _PAGE_LD_TYPES:
-        for obj in objects:
+        for obj in page.ld_objects:
             if jsonld.types_of(obj) & allowed and "datePublished" in obj:
                 yield parse_structured(obj["datePublished"]), "json-ld"
 

@@ -22,6 +22,8 @@ class PageMeta:
 
     meta: dict[str, list[str]] = field(default_factory=dict)
     ld: dict[str, Any] | None = None
+    # every typed JSON-LD object, parsed once for all readers (the page's own dates too)
+    ld_objects: list[dict[str, Any]] = field(default_factory=list)
     ld_types: set[str] = field(default_factory=set)
     html_lang: str | None = None
     canonical: str | None = None
@@ -51,7 +53,7 @@ def read_meta(tree: HtmlElement, url: str | None) -> PageMeta:
         value = el.get("content")
         if key and value:
             page.meta.setdefault(key.strip().lower(), []).append(value.strip())
-    objects = jsonld.read_jsonld(tree)
+    page.ld_objects = objects = jsonld.read_jsonld(tree)
     page.ld = jsonld.main_object(objects)
     for obj in objects:
         page.ld_types |= jsonld.types_of(obj)

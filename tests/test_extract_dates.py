@@ -176,3 +176,16 @@ def test_hint_title_is_a_fallback_only():
     r = extract("<html><body><p>" + "testo " * 80 + "</p></body></html>", hints={"title": "Dal feed"})
     assert r.title == "Dal feed"
     assert extract(page(), hints={"title": "Dal feed"}).title == "Un titolo qualsiasi per la prova"
+
+
+def test_jsonld_is_parsed_once_and_its_objects_kept_for_the_date_readers(monkeypatch):
+    from extract import jsonld
+
+    calls = []
+    real = jsonld.read_jsonld
+    monkeypatch.setattr(jsonld, "read_jsonld", lambda tree: calls.append(1) or real(tree))
+    head = ('<script type="application/ld+json">{"@type": "WebPage",'
+            ' "datePublished": "2024-02-20"}</script>')
+    r = extract(page(head=head))
+    assert (r.published_at, r.date_source) == ("2024-02-20", "json-ld")
+    assert len(calls) == 1
