@@ -4,7 +4,7 @@ Why flock rather than a row in the database: the kernel drops the lock when the 
 process dies, however it dies (SIGKILL included), so a stale lock can never block the next
 run and no heartbeat is needed. The file's content (pid, host, run id) is only informative:
 it lets ``ArchiveLocked`` name the holder. flock is local to one machine; an archive on a
-network filesystem shared by several hosts needs another guard (see issue 8).
+network filesystem shared by several hosts needs another guard.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import fcntl
 import json
 import os
 import socket
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -65,10 +66,22 @@ def is_locked(path: Path) -> bool:
         os.close(fd)
 
 
+def check_unlocked(db_path: str | os.PathLike[str]) -> None:
+    """Raise ``ArchiveLocked`` naming the holder when a live process writes ``db_path``.
+
+    Only a look: the lock is not kept, so a command can refuse early (before it starts a
+    crawl, say) and take the lock itself later.
+    """
+    path = lock_path_for(db_path)
+    if is_locked(path):
+        raise ArchiveLocked(path, read_holder(path))
+
+
 class WriterLock:
     """The writer lock; a context manager, or ``acquire()``/``release()`` for Scrapy signals."""
 
-    def __init__(self, path: Path, run_id: int | None = None, on_abort: Any = None):
+    def __init__(self, path: Path, run_id: int | None = None,
+                 on_abort: Callable[[BaseException], None] | None = None):
         self.path = path
         self._fd: int | None = None
         self._run_id = run_id
@@ -84,10 +97,6 @@ class WriterLock:
         self._run_id = value
         if self._fd is not None:
             self._write_holder()
-
-    @property
-    def held(self) -> bool:
-        return self._fd is not None
 
     def acquire(self) -> Self:
         """Take the lock or raise ``ArchiveLocked``; a lock left by a dead process is free."""

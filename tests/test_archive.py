@@ -17,7 +17,7 @@ import zstandard
 from sqlite_utils import Database
 
 from archive import Archive, ArchiveLocked
-from archive.lock import lock_path_for
+from archive.lock import check_unlocked, lock_path_for
 from archive.schema import MIGRATIONS
 from archive.synthetic import article_item, fake_article
 
@@ -164,7 +164,8 @@ def test_not_modified_and_failure_items(arc):
     failure = next(arc.db["failures"].rows)
     assert (failure["url"], failure["stage"], failure["status"], failure["crawl_run_id"]) == \
         ("https://x/404", "fetch", 404, run)
-    arc.record_failure("https://x/boom", "extract", ValueError("bad markup"))
+    arc.write_batch([{"kind": "failure", "url": "https://x/boom", "stage": "extract",
+                      "error": ValueError("bad markup")}])
     assert arc.db["failures"].count == 2
     assert "ValueError: bad markup" in list(arc.db["failures"].rows)[-1]["error"]
 
@@ -327,6 +328,16 @@ def test_lock_taken_before_start_run_learns_the_run_later(arc):
     assert json.loads(lock_path_for(arc.path).read_text())["run_id"] == run
     lock.release()
     assert lock_path_for(arc.path).read_text() == ""
+
+
+def test_check_unlocked_names_the_holder_and_takes_nothing(arc):
+    check_unlocked(arc.path)
+    with arc.lock(7):
+        with pytest.raises(ArchiveLocked, match=r"crawl run 7"):
+            check_unlocked(arc.path)
+    check_unlocked(arc.path)
+    with arc.lock():  # the look left the lock free
+        pass
 
 
 # -- reextract --------------------------------------------------------------------------
