@@ -1,8 +1,9 @@
 """``rassegna export``: stream articles as CSV or JSONL, in constant memory.
 
 Rows come straight off a SQLite cursor (``fetchmany``) into the writer, so 100,000 articles
-cost no more memory than 100. Column order is ``EXPORT_COLUMNS``: within a major version a
-column never moves and new ones are only appended, so scripts may rely on it.
+cost no more memory than 100. Column order is ``EXPORT_COLUMNS``, the table's own order:
+within a major version a column never moves and new ones are only appended, so scripts may
+rely on it.
 
 CSV injection: a spreadsheet treats a cell starting with ``=``, ``+``, ``-`` or ``@`` (and
 tab or carriage return) as a formula, and scraped titles are attacker-controlled. In CSV
@@ -21,21 +22,19 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TextIO
 
-EXPORT_COLUMNS = (
-    "id", "url", "source", "site_name", "hostname", "title", "description", "author",
-    "authors", "published_at", "modified_at", "language", "text", "word_count", "tags",
-    "categories", "image", "content_hash", "first_seen_at", "last_seen_at", "crawl_run_id",
-    "date_source", "extractor_version",
-    # new columns only ever go at the end, so a script reading by position keeps working
-    "published_day",
-)
-JSON_LIST_COLUMNS = ("authors", "tags", "categories")
+from .progress import Advance, progress_bar
+from .schema import ARTICLE_COLUMNS, LIST_COLUMNS
+
+# Internal bookkeeping, not for analysts: a flag behind date_source and the HTTP validators.
+NOT_EXPORTED = ("date_naive", "etag", "last_modified")
+# Table order, where migrations only ever append, so a script reading by position keeps working.
+EXPORT_COLUMNS = tuple(c for c in ARTICLE_COLUMNS if c not in NOT_EXPORTED)
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = ("csv", "jsonl")
 _FORMULA_START = frozenset(FORMULA_PREFIXES)
-_FTS_SPLIT = re.compile(r'\s+|(".*?")')
 _NEEDS_QUOTES = re.compile(r'[",\r\n]').search
 _FETCH = 500
+_TICK = 500  # rows per move of the progress bar: moving it per row costs more than the row
 
 
 def neutralise_cell(value: Any) -> Any:
@@ -43,18 +42,6 @@ def neutralise_cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
-
-
-def fts_query(search: str) -> str:
-    """A user's words as an FTS5 query, exactly as Datasette's search box treats them.
-
-    Every word must match, "double quotes" make a phrase, and operators or stray quotes are
-    literal, so no input can raise an FTS syntax error (datasette.utils.escape_fts).
-    """
-    if search.count('"') % 2:
-        search += '"'
-    bits = [b for b in _FTS_SPLIT.split(search) if b and b != '""']
-    return " ".join(b if b.startswith('"') else f'"{b}"' for b in bits)
 
 
 def bound_day(value: str | date | datetime) -> str:
@@ -96,8 +83,12 @@ def build_query(*, source: str | Sequence[str] | None = None,
         where.append("a.language = ?")
         params.append(language)
     if search:
+        # As Datasette's search box reads it: every word must match, "quotes" make a phrase,
+        # and operators or stray quotes are literal, so no input is an FTS syntax error.
+        from datasette.utils import escape_fts
+
         where.append("a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
-        params.append(fts_query(search))
+        params.append(escape_fts(search))
     sql = "SELECT {} FROM articles a".format(", ".join(f"a.{c}" for c in columns))
     if where:
         sql += " WHERE " + " AND ".join(where)
@@ -202,7 +193,7 @@ def export_articles(db_path: str | os.PathLike[str], out: TextIO, *, fmt: str = 
         total = _count(conn, sql, params) if progress else None
         rows = iter_rows(conn, sql, params)
         write = _write_csv if fmt == "csv" else _write_jsonl
-        with _progress(total) as advance:
+        with progress_bar(total, "exporting", show=progress) as advance:
             return write(rows, out, advance)
     finally:
         conn.close()
@@ -227,49 +218,27 @@ def csv_cell(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _write_csv(rows: Iterator[tuple], out: TextIO, advance: Any) -> int:
+def _write_csv(rows: Iterator[tuple], out: TextIO, advance: Advance) -> int:
     # RFC 4180 with CRLF line ends, which is what spreadsheets expect.
     out.write(",".join(EXPORT_COLUMNS) + "\r\n")
     n = 0
     for n, row in enumerate(rows, 1):
         out.write(",".join([csv_cell(v) for v in row]) + "\r\n")
-        advance(n)
+        if n % _TICK == 0:
+            advance(_TICK)
+    advance(n % _TICK)
     return n
 
 
-def _write_jsonl(rows: Iterator[tuple], out: TextIO, advance: Any) -> int:
-    lists = [EXPORT_COLUMNS.index(c) for c in JSON_LIST_COLUMNS]
+def _write_jsonl(rows: Iterator[tuple], out: TextIO, advance: Advance) -> int:
     n = 0
     for n, row in enumerate(rows, 1):
         record = dict(zip(EXPORT_COLUMNS, row))
-        for i in lists:
-            name = EXPORT_COLUMNS[i]
+        for name in LIST_COLUMNS:
             record[name] = json.loads(record[name] or "[]")
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
-        advance(n)
+        if n % _TICK == 0:
+            advance(_TICK)
+    advance(n % _TICK)
     return n
 
-
-class _progress:
-    """A rich progress bar on stderr, or a no-op when ``total`` is None."""
-
-    def __init__(self, total: int | None):
-        self.total = total
-        self._bar: Any = None
-
-    def __enter__(self) -> Any:
-        if self.total is None:
-            return lambda n: None
-        from rich.console import Console
-        from rich.progress import Progress
-
-        self._bar = Progress(console=Console(stderr=True), transient=False)
-        self._bar.start()
-        task = self._bar.add_task("exporting", total=self.total)
-        # Refresh every 500 rows: updating per row would cost more than writing it.
-        return lambda n: n % 500 == 0 and self._bar.update(task, completed=n) or None
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.update(self._bar.task_ids[0], completed=self.total)
-            self._bar.stop()

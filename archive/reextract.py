@@ -13,12 +13,15 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import zstandard
+from w3lib.encoding import http_content_type_encoding
 
+from .clock import parse_aware
 from .export import day_window_ids
+from .progress import progress_bar
 from .store import Archive
 
 ExtractFn = Callable[..., Any]  # extract.article's signature, see docs/ARCHITECTURE.md
@@ -80,36 +83,21 @@ def _slices(arc: Archive, days: bool, where: str,
         last = rows[-1][0]
 
 
-def _charset(headers: dict[str, str]) -> str | None:
-    content_type = headers.get("content-type", "")
-    for part in content_type.split(";")[1:]:
-        key, _, value = part.strip().partition("=")
-        if key.lower() == "charset" and value:
-            return value.strip("\"' ")
-    return None
-
-
 def _job(row: tuple) -> tuple[str, dict[str, Any]]:
     """(url, keyword arguments for extract_fn) of one archived page."""
     _id, url, _source, language, tz, html, headers, fetched_at, published, date_source = row
     headers = json.loads(headers or "{}")
     kwargs = {
         "html": zstandard.ZstdDecompressor().decompress(html), "url": url,
-        "fetched_at": _aware(fetched_at), "language_hint": language,
-        "charset": _charset(headers), "timezone": tz,
+        "fetched_at": parse_aware(fetched_at) if fetched_at else None, "language_hint": language,
+        # as the crawl read it, so a page re-extracts from the same text
+        "charset": http_content_type_encoding(headers.get("content-type")), "timezone": tz,
     }
     # A date that came from the feed or sitemap is not in the page: hand it back as the
     # hint it was, or re-extraction would lose it.
     if date_source == "hint" and published:
         kwargs["hints"] = {"published_at": published}
     return url, kwargs
-
-
-def _aware(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _run_one(extract_fn: ExtractFn, kwargs: dict[str, Any]) -> dict[str, Any] | None:
@@ -147,7 +135,7 @@ def reextract(db: str | os.PathLike[str] | Archive, extract_fn: ExtractFn, *,
     counts: Counter[str] = Counter(checked=0, changed=0, updated=0, unchanged=0, failed=0)
     pool: Executor | None = ProcessPoolExecutor(workers) if workers > 1 else None
     try:
-        with _bar(total, progress and sys.stderr.isatty()) as advance:
+        with progress_bar(total, "re-extracting", show=None if progress else False) as advance:
             for rows in _slices(arc, days, where, params):
                 counts.update(_reextract_slice(arc, extract_fn, rows, pool))
                 counts["checked"] += len(rows)
@@ -185,24 +173,3 @@ def _reextract_slice(arc: Archive, extract_fn: ExtractFn, rows: list[tuple],
     outcomes["failed"] = len(jobs) - len(items)
     return outcomes
 
-
-class _bar:
-    """A rich progress bar on stderr, or nothing."""
-
-    def __init__(self, total: int, show: bool):
-        self.total, self.show, self._progress = total, show, None
-
-    def __enter__(self) -> Callable[[int], None]:
-        if not self.show:
-            return lambda n: None
-        from rich.console import Console
-        from rich.progress import Progress
-
-        self._progress = Progress(console=Console(stderr=True))
-        self._progress.start()
-        task = self._progress.add_task("re-extracting", total=self.total)
-        return lambda n: self._progress.advance(task, n)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()

@@ -11,22 +11,19 @@ types and constraints are exactly what SPEC.md documents.
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
+from sqlite_utils.db import Column
 from sqlite_utils.migrations import Migrations
 
 MIGRATIONS = Migrations("rassegna-archive")
 
-# Columns of `articles` that come from the extractor's record. The archive's own columns (id,
-# url, source, first/last seen, run, HTTP validators) are added around them.
-RECORD_COLUMNS = (
-    "site_name", "hostname", "title", "description", "author", "authors",
-    "published_at", "published_day", "modified_at", "language", "text", "word_count", "tags",
-    "categories", "image", "content_hash", "date_source", "date_naive", "extractor_version",
-)
-LIST_COLUMNS = ("authors", "tags", "categories")
+# The archive's own columns of `articles`; every other stored column comes from the
+# extractor's record (see RECORD_COLUMNS, derived from the migrations below).
+ARCHIVE_COLUMNS = ("id", "url", "source", "first_seen_at", "last_seen_at", "crawl_run_id",
+                   "etag", "last_modified")
 
 # unicode61 with remove_diacritics 2 folds case and accents, so "societa" finds "società".
 FTS_TOKENIZE = "unicode61 remove_diacritics 2"
@@ -285,3 +282,26 @@ def migrate(db: Database) -> list[str]:
     if pending:
         MIGRATIONS.apply(db)
     return pending
+
+
+@cache
+def stored_columns(table: str) -> tuple[Column, ...]:
+    """The stored columns of ``table`` once every migration has run, in table order.
+
+    Read from a scratch in-memory database, so the migrations stay the one place a column is
+    written down. Generated columns (``published_month``) are not stored and not listed.
+    """
+    db = Database(memory=True)
+    try:
+        migrate(db)
+        return tuple(db[table].columns)
+    finally:
+        db.close()
+
+
+# In table order, which only ever grows at the end (ALTER TABLE ADD COLUMN appends).
+ARTICLE_COLUMNS = tuple(c.name for c in stored_columns("articles"))
+# Columns of `articles` that come from the extractor's record.
+RECORD_COLUMNS = tuple(c for c in ARTICLE_COLUMNS if c not in ARCHIVE_COLUMNS)
+# JSON lists (authors, tags, categories): the columns that default to an empty one.
+LIST_COLUMNS = tuple(c.name for c in stored_columns("articles") if c.default_value == "'[]'")

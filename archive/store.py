@@ -15,22 +15,19 @@ import socket
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 
 import zstandard
 from sqlite_utils import Database
 
+from .clock import parse_aware, utcnow
 from .lock import ArchiveLocked, WriterLock, is_locked, lock_path_for
-from .schema import LIST_COLUMNS, RECORD_COLUMNS, migrate, publisher_day_of
+from .schema import ARTICLE_COLUMNS, LIST_COLUMNS, RECORD_COLUMNS, migrate, publisher_day_of
 
 LOGGER = logging.getLogger(__name__)
-
-if TYPE_CHECKING:  # the archive never needs extract at run time
-    from extract import Article  # noqa: F401
 
 # zstd level 3: on the 88 corpus pages (183 KB of HTML on average) it compresses 5.0x at
 # ~1 ms a page; level 6 gains 8% more for 2.8x the time, level 19 gains 16% for 125x.
@@ -45,8 +42,7 @@ _OUTCOME_COLUMNS = {
     "not_modified": "not_modified",
     "failure": "failures",
 }
-_ARTICLE_COLUMNS = ("url", "source", *RECORD_COLUMNS, "first_seen_at", "last_seen_at",
-                    "crawl_run_id", "etag", "last_modified")
+_ARTICLE_COLUMNS = tuple(c for c in ARTICLE_COLUMNS if c != "id")
 _INSERT_ARTICLE = "INSERT INTO articles ({}) VALUES ({})".format(
     ", ".join(_ARTICLE_COLUMNS), ", ".join(f":{c}" for c in _ARTICLE_COLUMNS)
 )
@@ -82,14 +78,9 @@ _INSERT_FAILURE = """
 """
 
 
-def utcnow() -> str:
-    """Now as ISO 8601 UTC with seconds, the archive's time format."""
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
-
-
 def open_db(path: str | os.PathLike[str]) -> Database:
     """A sqlite-utils Database on ``path`` in WAL mode with a generous busy timeout."""
-    db = Database(path)
+    db = Database(os.fspath(path))
     # A reader mid-checkpoint or a second writer waits instead of failing at once.
     db.execute("PRAGMA busy_timeout = 30000")
     db.enable_wal()
@@ -125,7 +116,8 @@ class Archive:
                 "VALUES (?, 'running', ?, ?, ?)",
                 (utcnow(), os.getpid(), socket.gethostname(), _json(settings or {})),
             )
-            self.run_id = int(cur.lastrowid)
+            self.run_id = cur.lastrowid
+            assert self.run_id is not None  # every INSERT sets it
             if sources is not None:
                 self._mirror_sources(sources)
         return self.run_id
@@ -232,7 +224,7 @@ class Archive:
 
     # -- writes ----------------------------------------------------------------------------
 
-    def write_batch_safely(self, items: list[Mapping[str, Any]]) -> list[str]:
+    def write_batch_safely(self, items: Sequence[Mapping[str, Any]]) -> list[str]:
         """``write_batch``, but a row the database refuses cannot lose the rest of its batch.
 
         When the batch fails, its rows are written one at a time and a refused row becomes a
@@ -260,7 +252,7 @@ class Archive:
                     outcomes.append("lost")
         return outcomes
 
-    def write_batch(self, items: list[Mapping[str, Any]]) -> list[str]:
+    def write_batch(self, items: Sequence[Mapping[str, Any]]) -> list[str]:
         """Store a batch in one transaction; return one outcome per item, in order.
 
         Outcomes: ``new``, ``changed`` (old title/text moved to article_versions),
@@ -283,12 +275,6 @@ class Archive:
             self._bump_run_counts(Counter(outcomes))
         return outcomes
 
-    def record_failure(self, url: str, stage: str, error: str | BaseException, *,
-                       status: int | None = None, source: str | None = None) -> None:
-        """Store one ``failures`` row (its own small transaction)."""
-        self.write_batch([{"kind": "failure", "url": url, "stage": stage, "error": error,
-                           "status": status, "source": source}])
-
     def _prepare(self, item: Mapping[str, Any]) -> tuple[str, dict[str, Any], dict | None]:
         kind = item.get("kind", "article")
         run_id = item.get("crawl_run_id", self.run_id)
@@ -309,7 +295,7 @@ class Archive:
                       at: str) -> tuple[dict[str, Any], dict | None]:
         record = item["record"]
         url = item.get("url") or record["url"]
-        headers = _headers(item.get("headers"))
+        headers = normalise_headers(item.get("headers"))
         row = self._record_row(record)
         if "published_day" not in record:
             # A record from an extractor older than published_day (a distributed worker not
@@ -328,7 +314,7 @@ class Archive:
         return row, {"url": url, "html": packed, "size": size, "headers": _json(headers),
                      "status": item.get("status"), "fetched_at": at, "crawl_run_id": run_id}
 
-    def apply_reextraction(self, items: list[Mapping[str, Any]]) -> list[str]:
+    def apply_reextraction(self, items: Sequence[Mapping[str, Any]]) -> list[str]:
         """Store fresh extractions of archived pages (``{"url", "record"}``) in one transaction.
 
         Unlike ``write_batch`` this keeps last_seen_at and crawl_run_id (nothing was fetched).
@@ -369,7 +355,7 @@ class Archive:
 
         A record without ``published_day`` gets the UTC or printed day of ``published_at``.
         """
-        row = {c: record.get(c) for c in RECORD_COLUMNS}
+        row: dict[str, Any] = {c: record.get(c) for c in RECORD_COLUMNS}
         if "published_day" not in record:
             row["published_day"] = publisher_day_of(row["published_at"])
         for c in LIST_COLUMNS:
@@ -467,7 +453,7 @@ def _error_text(error: Any) -> str:
     return str(error) if error is not None else ""
 
 
-def _headers(headers: Any) -> dict[str, str]:
+def normalise_headers(headers: Any) -> dict[str, str]:
     """Response headers as ``{lower-case name: str}``; Scrapy gives bytes and lists."""
     out: dict[str, str] = {}
     for key, value in dict(headers or {}).items():
@@ -518,8 +504,7 @@ def _pid_alive_since(pid: int | None, started_at: str | None) -> bool:
     if begun is None or not started_at:
         return True
     # A process that started after the run did cannot be the run's process: pid reused.
-    run_start = datetime.fromisoformat(started_at).timestamp()
-    return begun <= run_start + 1
+    return begun <= parse_aware(started_at).timestamp() + 1
 
 
 def _process_start(pid: int) -> float | None:

@@ -1,16 +1,16 @@
 """Synthetic articles shaped like ``Article.to_dict()``, for tests, demos and the bench.
 
-Kept in the package so the tests and ``bench/archive.py`` share one generator and neither
-depends on the extractor being ready.
+Kept in the package so the tests and ``bench/archive.py`` share one generator; the content
+hash is the extractor's own, so a synthetic row compares with a real one.
 """
 
 from __future__ import annotations
 
-import hashlib
 import random
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from extract import content_hash
 
 from .schema import publisher_day_of
 
@@ -39,11 +39,6 @@ def rare_word(k: int) -> str:
         k, digit = divmod(k, len(_SYLLABLES))
         out.append(_SYLLABLES[digit])
     return "".join(out)
-
-
-def content_hash(text: str) -> str:
-    """sha1 of the whitespace-folded, casefolded text, as the extractor computes it."""
-    return hashlib.sha1(" ".join(text.split()).casefold().encode()).hexdigest()
 
 
 def _text(rng: random.Random, words: list[str], n_words: int) -> str:
@@ -121,8 +116,3 @@ def article_item(record: dict[str, Any], *, source: str | None = None, raw: bool
         "fetched_at": fetched_at,
     }
 
-
-def synthetic_items(n: int, start: int = 0, raw: bool = True) -> Iterator[dict[str, Any]]:
-    """``n`` article items for bulk loads."""
-    for i in range(start, start + n):
-        yield article_item(fake_article(i), raw=raw)
