@@ -466,3 +466,27 @@ def test_a_row_the_database_refuses_does_not_sink_its_batch(tmp_path):
         failure = arc.conn.execute("SELECT url, stage, error FROM failures").fetchone()
     assert failure[0] == bad["record"]["url"] and failure[1] == "store"
     assert "binding" in failure[2] or "type" in failure[2], failure[2]
+
+
+# -- clock and progress ----------------------------------------------------------------
+
+def test_times_are_stamped_and_read_back_as_utc():
+    from datetime import UTC, datetime
+
+    from archive.clock import parse_aware, utcnow
+
+    stamp = utcnow()
+    assert stamp.endswith("+00:00") and "." not in stamp
+    assert parse_aware("2024-02-27T08:00:00") == datetime(2024, 2, 27, 8, tzinfo=UTC)
+    assert parse_aware("2024-02-27T09:00:00+01:00") == datetime(2024, 2, 27, 8, tzinfo=UTC)
+
+
+def test_progress_bar_draws_only_when_asked(capsys):
+    from archive.progress import progress_bar
+
+    with progress_bar(10, "counting") as advance:  # stderr is no terminal under pytest
+        advance(10)
+    assert capsys.readouterr().err == ""
+    with progress_bar(10, "counting", show=True) as advance:
+        advance(10)
+    assert "counting" in capsys.readouterr().err
