@@ -6,6 +6,8 @@ server says did not change (304), and a URL that failed at some stage.
 
 from __future__ import annotations
 
+import asyncio
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,9 +27,12 @@ class PageItem:
     language_hint: str | None = None
     timezone: str | None = None
     hints: dict[str, Any] = field(default_factory=dict)
-    site_hosts: tuple[str, ...] = ()
-    # Hops of the page's links when they are to be followed (the worker reads them), else None.
-    follow_hops: int | None = None
+    site_hosts: tuple[str, ...] = ()  # the source's hosts: same-site links, canonical URL
+    link_deny: tuple[re.Pattern[str], ...] = ()  # the source's `deny` patterns
+    # Set when the page's links are followed: ExtractPipeline resolves it with the same-site
+    # links its worker read from the parsed tree, or None when it could not read them.
+    links: asyncio.Future[list[str] | None] | None = field(default=None, repr=False,
+                                                           compare=False)
     # Set by ExtractPipeline: the record, and the body compressed for raw_pages by the worker.
     record: dict[str, Any] | None = None
     raw_zstd: bytes | None = None

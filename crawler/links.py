@@ -18,7 +18,13 @@ order in 4–7 ms (lxml parse included):
   6.1 ms a page with a cold cache (88 corpus pages, each from another site), 0.8 ms warm.
 
 In the crawl, article pages' links are read by the extraction worker from its own tree
-(``tree_links``); ``page_links`` serves the start pages, which are never extracted.
+(``tree_links``) and handed back on the item; the spider reads them with ``page_links`` from
+pages it does not extract (start and section pages) and from the rare page whose tree the
+worker could not trust. Either way the spider alone turns them into requests.
+
+``scrapy_encoding`` is not ``extract.encoding``: links must be percent-encoded exactly as
+LinkExtractor does, in the encoding Scrapy reads, while extraction decodes pages by its own,
+better-informed rules (a mislabelled UTF-8 page, undeclared single-byte pages).
 
 ``tests/test_links.py`` checks the output equals LinkExtractor's on tricky links and on
 every corpus page.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -25,7 +25,9 @@ class ExtractPipeline:
     """Turns a ``PageItem`` into an article record in a worker process.
 
     Pages that are not articles are counted and dropped; pages with nothing to extract
-    become ``FailureItem``s so they land in ``failures``.
+    become ``FailureItem``s so they land in ``failures``. When the spider follows the page's
+    links (``item.links`` is set), the worker reads them from the tree it parses anyway and
+    they are handed back on the item: the spider turns them into requests.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -48,31 +50,21 @@ class ExtractPipeline:
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, PageItem):
             return item
-        stats = self.crawler.stats
-        pool = self.pool
+        links = []  # nothing to follow if extraction fails in an unforeseen way
         try:
-            result = await asyncio.wrap_future(self._submit(pool, item))
-        except BrokenProcessPool:
-            # A worker died (out of memory, a C-level crash): every page in flight fails with
-            # it, but only the first to notice replaces the pool.
-            logger.error("extraction worker died on %s; restarting the pool", item.url)
-            if self.pool is pool:
-                pool.shutdown(wait=False, cancel_futures=True)
-                self.pool = make_pool(self.workers, self.mmap_threshold)
-            result = {"error": "extraction worker died on this page", "links": None}
-        if item.follow_hops is not None:
+            result = await self._extract(item)
             links = result.get("links")
-            if links is None:  # the worker could not read them: do it here, as before
-                links = self._links_on_reactor(item)
-            if links:
-                self._follow(item, links)
+        finally:
+            # the spider waits for them to follow the page's links (NewsSpider.parse_page)
+            if item.links is not None and not item.links.done():
+                item.links.set_result(links)
         if "error" in result:
             return FailureItem(item.url, "extract", result["error"], item.status, item.source)
         record = result["record"]
         if record.get("problem") and not record.get("is_article"):
             return FailureItem(item.url, "extract", record["problem"], item.status, item.source)
         if not record.get("is_article"):
-            stats.inc_value("rassegna/non_articles")
+            self.crawler.stats.inc_value("rassegna/non_articles")
             raise DropItem(
                 f"not an article ({record.get('is_article_reason')}): {item.url}",
                 log_level="DEBUG",
@@ -83,11 +75,22 @@ class ExtractPipeline:
         item.raw_zstd = result.get("raw_zstd")
         return item
 
-    def _submit(self, pool: ProcessPoolExecutor, item: PageItem):
-        follow = None
-        if item.follow_hops is not None:
-            source = self.crawler.spider.sources_by_name[item.source]
-            follow = (tuple(source.deny), frozenset(source.hosts))
+    async def _extract(self, item: PageItem) -> dict[str, Any]:
+        pool = self.pool
+        try:
+            return await asyncio.wrap_future(self._submit(pool, item))
+        except BrokenProcessPool:
+            # A worker died (out of memory, a C-level crash): every page in flight fails with
+            # it, but only the first to notice replaces the pool.
+            logger.error("extraction worker died on %s; restarting the pool", item.url)
+            if self.pool is pool:
+                pool.shutdown(wait=False, cancel_futures=True)
+                self.pool = make_pool(self.workers, self.mmap_threshold)
+            return {"error": "extraction worker died on this page", "links": None}
+
+    def _submit(self, pool: ProcessPoolExecutor, item: PageItem) -> Future[dict[str, Any]]:
+        # with the source's deny patterns and hosts, the worker reads the page's links too
+        follow = None if item.links is None else (item.link_deny, frozenset(item.site_hosts))
         return pool.submit(
             extract_page,
             item.body,
@@ -100,30 +103,6 @@ class ExtractPipeline:
             follow,
             ZSTD_LEVEL,
         )
-
-    def _follow(self, item: PageItem, links: list[str]) -> None:
-        # Scheduled before this item is done, so the engine never sees the spider idle
-        # between the page and its links.
-        spider = self.crawler.spider
-        for request in spider.follow_links(links, item.source, item.follow_hops,
-                                           item.response_url):
-            self.crawler.engine.crawl(request)
-
-    def _links_on_reactor(self, item: PageItem) -> list[str]:
-        """The page's links read from the response, for the rare page the worker could not
-        read them from (unparsable, cut, too deep, or its worker died)."""
-        from scrapy.http import HtmlResponse
-
-        from crawler.links import page_links, scrapy_encoding
-
-        source = self.crawler.spider.sources_by_name[item.source]
-        response = HtmlResponse(item.response_url, body=item.body,
-                                encoding=scrapy_encoding(item.body, item.charset))
-        try:
-            return page_links(response, source.deny, source.hosts)
-        except Exception:
-            logger.exception("reading the links of %s failed", item.url)
-            return []
 
 
 class ArchivePipeline:
@@ -163,9 +142,9 @@ class ArchivePipeline:
             self.archive.close()
             self.archive = None
             raise
-        spider = self.crawler.spider
         self.run_id = self.archive.start_run(
-            settings=_run_settings(self.crawler), sources=getattr(spider, "sources", []),
+            settings=_run_settings(self.crawler),
+            sources=self.crawler.settings.getlist("CRAWL_SOURCES"),
         )
         self._lock.run_id = self.run_id
         self.crawler.stats.set_value("rassegna/crawl_run_id", self.run_id)
@@ -239,9 +218,9 @@ def _run_settings(crawler: Crawler) -> dict[str, Any]:
         "EXTRACT_WORKERS", "ARCHIVE_DB", "JOBDIR",
     ]
     settings = {name: crawler.settings.get(name) for name in names}
-    spider = crawler.spider
-    settings["since"] = getattr(spider, "since_iso", None)
-    settings["max_pages"] = getattr(spider, "max_pages", None)
+    # the run's own arguments, published in the settings by the spider
+    settings["since"] = crawler.settings.get("CRAWL_SINCE")
+    settings["max_pages"] = crawler.settings.get("CRAWL_MAX_PAGES")
     return settings
 
 

@@ -450,3 +450,97 @@ def test_links_of_article_pages_are_followed_up_to_max_depth(tmp_path: Path) -> 
     assert result.returncode == 0, result.stderr
     assert sorted(articles(db)) == [site.base + p for p in chain[:2]]
     assert chain[2] not in hits  # two hops from the home page: not requested
+
+
+# --- the spider in-process: link following and the settings it publishes --------------------
+
+def _spider(tmp_path: Path, **source_fields: object):  # noqa: ANN202 - test helper
+    from scrapy.crawler import Crawler
+    from scrapy.settings import Settings
+    from scrapy.statscollectors import MemoryStatsCollector
+
+    from crawler.sources import Source
+    from crawler.spiders.news import NewsSpider
+
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.set("ARCHIVE_DB", str(tmp_path / "a.db"))
+    crawler = Crawler(NewsSpider, settings)
+    site = Source(name="site", start_urls=["http://127.0.0.1:8001/", "http://[::1]:8002/"],
+                  **source_fields)
+    spider = NewsSpider.from_crawler(crawler, sources=[site], since="2024-02-01",
+                                     max_pages="50")
+    crawler.stats = MemoryStatsCollector(crawler)
+    return spider
+
+
+def _article_response(url: str, links: list[str]):  # noqa: ANN202 - test helper
+    from scrapy import Request
+    from scrapy.http import HtmlResponse
+
+    body = article_page("A story", paragraphs(1), links=links).encode()
+    return HtmlResponse(url, body=body, headers={"Content-Type": "text/html; charset=utf-8"},
+                        request=Request(url, meta={"source": "site", "hops": 1}))
+
+
+def _parse(spider, response, links: list[str] | None):  # noqa: ANN001, ANN202
+    """The callback's output, the worker's ``links`` handed back as ExtractPipeline does."""
+    import asyncio
+
+    async def run() -> list:
+        output = spider.parse_page(response)
+        item = await output.__anext__()
+        item.links.set_result(links)
+        return [item] + [out async for out in output]
+
+    return asyncio.run(run())
+
+
+def test_the_spider_publishes_its_run_in_the_settings(tmp_path: Path) -> None:
+    spider = _spider(tmp_path, delay=3.0)
+    settings = spider.crawler.settings
+    assert [s.name for s in settings.getlist("CRAWL_SOURCES")] == ["site"]
+    assert settings.get("CRAWL_SINCE") == "2024-02-01T00:00:00+00:00"
+    assert settings.getint("CRAWL_MAX_PAGES") == 50
+    # download slots are keyed by host name as Scrapy keys them: no port, no IPv6 brackets
+    assert settings.getdict("DOWNLOAD_SLOTS") == {"127.0.0.1": {"delay": 3.0},
+                                                   "::1": {"delay": 3.0}}
+
+
+def test_the_links_the_worker_read_leave_the_callback_as_requests(tmp_path: Path) -> None:
+    from scrapy import Request
+
+    from crawler.items import PageItem
+
+    spider = _spider(tmp_path)
+    page = "http://127.0.0.1:8001/2024/03/01/a.html?utm_source=x"
+    item, *requests = _parse(spider, _article_response(page, []), [
+        "http://127.0.0.1:8001/2024/03/02/b.html", "http://127.0.0.1:8001/2024/03/02/b.html#c",
+        "http://127.0.0.1:8001/2024/03/02/b.html?utm_source=x", "http://127.0.0.1:8001/d.html"])
+    assert isinstance(item, PageItem)
+    assert item.url == "http://127.0.0.1:8001/2024/03/01/a.html"  # article_url, source hosts
+    assert item.site_hosts == ("127.0.0.1:8001", "[::1]:8002")
+    # Referer, URLLENGTH_LIMIT and depth are the spider middlewares' business: not set here
+    assert all(isinstance(r, Request) and "Referer" not in r.headers for r in requests)
+    assert [(r.url, r.meta["hops"]) for r in requests] == [
+        ("http://127.0.0.1:8001/2024/03/02/b.html", 2), ("http://127.0.0.1:8001/d.html", 2)]
+
+
+def test_links_the_worker_could_not_read_are_read_from_the_response(tmp_path: Path) -> None:
+    spider = _spider(tmp_path)
+    page = "http://127.0.0.1:8001/2024/03/01/a.html"
+    _, *requests = _parse(spider, _article_response(page, ["/2024/03/03/c.html"]), None)
+    assert [r.url for r in requests] == ["http://127.0.0.1:8001/2024/03/03/c.html"]
+
+
+def test_a_page_at_max_depth_is_extracted_without_waiting_for_links(tmp_path: Path) -> None:
+    import asyncio
+
+    spider = _spider(tmp_path, max_depth=1)
+    page = "http://127.0.0.1:8001/2024/03/01/a.html"
+
+    async def run() -> list:
+        return [out async for out in spider.parse_page(_article_response(page, ["/x.html"]))]
+
+    (item,) = asyncio.run(run())
+    assert item.links is None

@@ -7,6 +7,7 @@ import json
 import re
 
 import pytest
+from scrapy.exceptions import DropItem
 from scrapy.http import HtmlResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.selector import Selector
@@ -184,4 +185,41 @@ def test_worker_leaves_the_links_of_a_too_deep_page_to_the_reactor() -> None:
             + b'<a href="/after">after the deep part</a></body></html>')
     result = extract_page(body, "http://www.example.com/", "2024-01-01T00:00:00+00:00", None,
                           None, None, {}, ((), frozenset({"www.example.com"})))
-    assert result["links"] is None  # the pipeline then reads them with page_links
+    assert result["links"] is None  # the spider then reads them with page_links
+
+
+def test_extract_pipeline_hands_the_worker_links_back_on_the_item() -> None:
+    import asyncio
+
+    from scrapy.utils.misc import build_from_crawler
+    from scrapy.utils.test import get_crawler
+
+    from crawler.items import PageItem
+    from crawler.pipelines import ExtractPipeline
+
+    url = "http://www.example.com/2024/03/01/a.html"
+    body = (b'<html><body><a href="/b.html">b</a><a href="/tag/x">x</a>'
+            b'<a href="http://other.example.org/">o</a></body></html>')
+    hosts = frozenset({"www.example.com"})
+    pipeline = build_from_crawler(ExtractPipeline, get_crawler(settings_dict={
+        "EXTRACT_WORKERS": 1, "MALLOC_MMAP_THRESHOLD": 0}))
+    pipeline.open_spider()
+
+    async def run() -> PageItem:
+        item = PageItem(url=url, response_url=url, source="s", body=body, headers={},
+                        status=200, fetched_at="2024-03-01T00:00:00+00:00",
+                        site_hosts=tuple(hosts), link_deny=(re.compile("/tag/"),),
+                        links=asyncio.get_running_loop().create_future())
+        try:
+            await pipeline.process_item(item)
+        except DropItem:
+            pass  # not an article: its links are followed all the same
+        return item
+
+    try:
+        item = asyncio.run(run())
+    finally:
+        pipeline.close_spider()
+    response = HtmlResponse(url, body=body)
+    assert item.links.result() == page_links(response, [re.compile("/tag/")], hosts) == [
+        "http://www.example.com/b.html"]

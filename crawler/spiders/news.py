@@ -6,17 +6,24 @@ robots.txt). Every URL is canonicalised before it is requested, so a page found 
 is fetched once, and URLs already in the archive are not fetched again unless the source's
 ``revisit`` policy says so. Extraction and storage happen in the item pipelines.
 
+Links become requests here only, yielded by the callbacks, so Scrapy's spider middlewares
+(Referer, URLLENGTH_LIMIT, depth) and duplicate filter treat them as any request. An article
+page is parsed once, by its extraction worker, which reads the links from that tree: the
+callback yields the ``PageItem``, waits for ``item.links`` (ExtractPipeline resolves it) and
+then yields the requests; the spider reads links itself only from pages it does not extract.
+
 Run it as ``rassegna crawl`` or ``scrapy crawl news -a sources=sources.toml -s ARCHIVE_DB=…``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import Response, TextResponse
@@ -26,14 +33,16 @@ from twisted.python.failure import Failure
 from w3lib.encoding import http_content_type_encoding
 
 from archive import Archive
-from crawler.canonical import canonical_url, fold_twin, same_site
-from crawler.dates import parse_cli_date
+from archive.store import utcnow
+from crawler.canonical import article_url, canonical_url, same_site
+from crawler.dates import parse_aware, parse_cli_date
 from crawler.errors import describe_failure
 from crawler.feeds import feed_links, parse_feed
 from crawler.items import FailureItem, NotModifiedItem, PageItem
 from crawler.links import page_links
 from crawler.sitemaps import parse_sitemap, robots_sitemaps
-from crawler.sources import Source, load_sources, sources_from_urls
+from crawler.sources import Source, load_sources, select_sources, sources_from_urls
+from crawler.urls import site_root, slot_key
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
@@ -52,7 +61,7 @@ class NewsSpider(scrapy.Spider):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.sources = _select_sources(sources, source, url)
+        self.sources = _run_sources(sources, source, url)
         # `--url URL`: the given pages are themselves candidates (an article URL is stored;
         # a home page is classified as a non-article and only followed). The start_urls of a
         # sources file are home and section pages by definition: followed, never extracted.
@@ -81,15 +90,21 @@ class NewsSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        # Settings are not frozen yet: a source's `delay` becomes its hosts' download slots,
-        # so it holds for `rassegna crawl` and `scrapy crawl news` (Scrapyd) alike.
-        slots = dict(crawler.settings.getdict("DOWNLOAD_SLOTS"))
+        # Settings are not frozen yet: the run's arguments are published there for the
+        # components (pipelines, middlewares), which read settings, not spider attributes.
+        settings = crawler.settings
+        settings.set("CRAWL_SOURCES", spider.sources, priority="spider")
+        settings.set("CRAWL_SINCE", spider.since_iso, priority="spider")
+        settings.set("CRAWL_MAX_PAGES", spider.max_pages, priority="spider")
+        # A source's `delay` becomes its hosts' download slots, so it holds for `rassegna
+        # crawl` and `scrapy crawl news` (Scrapyd) alike.
+        slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
         for source in spider.sources:
             if source.delay is not None:
                 for host in source.hosts:
-                    slots.setdefault(host.rsplit(":", 1)[0], {"delay": source.delay})
+                    slots.setdefault(slot_key(host), {"delay": source.delay})
         if slots:
-            crawler.settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
+            settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
         return spider
 
     # --- start ----------------------------------------------------------------------------
@@ -108,7 +123,7 @@ class NewsSpider(scrapy.Spider):
         for url in source.sitemaps:
             yield from self._discovery_request(url, source, self.parse_sitemap)
         if not source.sitemaps:
-            for root in sorted({_site_root(u) for u in source.start_urls}):
+            for root in sorted({site_root(u) for u in source.start_urls}):
                 yield from self._discovery_request(root + "/robots.txt", source, self.parse_robots)
 
     def _load_known_urls(self) -> dict[str, dict[str, Any]]:
@@ -127,8 +142,8 @@ class NewsSpider(scrapy.Spider):
         self, url: str, source: Source, *, hops: int, start: bool = False
     ) -> Iterable[scrapy.Request]:
         """A request for a page that may be an article, unless it is known or over a limit."""
-        url = fold_twin(url, source.hosts)  # canonicalises too
-        if url in self.requested or _denied(url, source):
+        url = article_url(url, hosts=source.hosts)
+        if url in self.requested or source.is_denied(url):
             return
         if self._over_page_limit(source):
             return
@@ -176,10 +191,10 @@ class NewsSpider(scrapy.Spider):
 
     # --- callbacks ------------------------------------------------------------------------
 
-    def parse_page(self, response: Response) -> Iterable[Any]:
+    async def parse_page(self, response: Response) -> AsyncIterator[Any]:
         source = self.sources_by_name[response.meta["source"]]
-        url = canonical_url(response.url)
-        now = _now()
+        url = article_url(response.url, hosts=source.hosts)
+        now = utcnow()
         self.crawler.stats.inc_value("rassegna/fetched")
         if response.status == 304:
             yield NotModifiedItem(url, source.name, now)
@@ -194,18 +209,32 @@ class NewsSpider(scrapy.Spider):
         hops = response.meta.get("hops", 0)
         follow = hops < source.max_depth
         # start_urls are home and section pages by definition: followed, never extracted.
-        extracted = not response.meta.get("start") and _allowed(url, source)
+        extracted = not response.meta.get("start") and source.may_be_article(url)
         if follow and not extracted:
-            for link in _links(response, source):
-                yield from self._page_request(link, source, hops=hops + 1)
+            for request in self._follow(_links(response, source), source, hops + 1):
+                yield request
         if hops == 0:
             for feed in feed_links(response.body, response.url):
                 if same_site(feed, source.hosts):
-                    yield from self._discovery_request(feed, source, self.parse_feed)
+                    for request in self._discovery_request(feed, source, self.parse_feed):
+                        yield request
         if not extracted:
             self.crawler.stats.inc_value("rassegna/non_articles")
             return
-        yield PageItem(
+        item = self._page_item(response, url, source, now, follow=follow)
+        yield item
+        if item.links is not None:
+            # An article page is parsed once, by the extraction worker, which reads its links
+            # from that tree; for the rare page it could not, they are read here.
+            links = await item.links
+            if links is None:
+                links = _links(response, source)
+            for request in self._follow(links, source, hops + 1):
+                yield request
+
+    def _page_item(self, response: TextResponse, url: str, source: Source, now: str, *,
+                   follow: bool) -> PageItem:
+        return PageItem(
             url=url,
             response_url=response.url,
             source=source.name,
@@ -213,32 +242,22 @@ class NewsSpider(scrapy.Spider):
             headers=_headers(response),
             status=response.status,
             fetched_at=now,
-            charset=http_content_type_encoding(response.headers.get("Content-Type", b"").decode("latin-1")),
+            # (not response.encoding: it would decode and cache the whole body on the
+            # response of a page that declares none; the worker works it out)
+            charset=http_content_type_encoding(_content_type(response)),
             language_hint=source.language,
             timezone=source.timezone,
             hints=_page_hints(self.hints.get(url) or response.meta.get("hints") or {}, source),
             site_hosts=tuple(sorted(source.hosts)),
-            # the extraction worker reads the links from its own tree (see follow_links)
-            # (and works out the page's encoding as Scrapy would: response.encoding would
-            # decode and cache the whole body here, on a page that declares none)
-            follow_hops=hops + 1 if follow else None,
+            link_deny=source.deny,
+            links=asyncio.get_running_loop().create_future() if follow else None,
         )
 
-    def follow_links(self, links: Iterable[str], source_name: str, hops: int,
-                     referer: str) -> Iterable[scrapy.Request]:
-        """Requests for links an extraction worker found, through the usual filters.
-
-        They are handed to the engine directly, not through the spider middlewares, so the
-        two of those that matter here are applied on the spot: Referer and URL length.
-        """
-        source = self.sources_by_name[source_name]
-        limit = self.crawler.settings.getint("URLLENGTH_LIMIT")
+    def _follow(self, links: Iterable[str], source: Source, hops: int) -> Iterable[scrapy.Request]:
+        """Requests for a page's links, yielded by the callback: the spider middlewares
+        (Referer, URLLENGTH_LIMIT, depth) and the duplicate filter apply as to any request."""
         for link in links:
-            if limit and len(link) > limit:
-                continue
-            for request in self._page_request(link, source, hops=hops):
-                request.headers.setdefault("Referer", referer)
-                yield request
+            yield from self._page_request(link, source, hops=hops)
 
     # Feeds and sitemaps are parsed in a thread: feedparser takes ~5 s over a 10,000-entry
     # feed, which on the reactor thread would stall every download meanwhile.
@@ -254,7 +273,7 @@ class NewsSpider(scrapy.Spider):
             if self._too_old(entry.published_at or entry.updated_at):
                 self.crawler.stats.inc_value("rassegna/skipped_since")
                 continue
-            self._remember_hints(entry.url, entry.published_at, entry.title, "feed")
+            self._remember_hints(entry.url, source, entry.published_at, entry.title, "feed")
             for request in self._page_request(entry.url, source, hops=source.max_depth):
                 yield request
 
@@ -275,7 +294,8 @@ class NewsSpider(scrapy.Spider):
             if self._too_old(entry.news_published_at or entry.lastmod):
                 self.crawler.stats.inc_value("rassegna/skipped_since")
                 continue
-            self._remember_hints(entry.url, entry.news_published_at, entry.news_title, "sitemap")
+            self._remember_hints(entry.url, source, entry.news_published_at, entry.news_title,
+                                 "sitemap")
             for request in self._page_request(entry.url, source, hops=source.max_depth):
                 yield request
 
@@ -305,15 +325,13 @@ class NewsSpider(scrapy.Spider):
         if self.since is None or not iso:
             return False
         try:
-            when = datetime.fromisoformat(iso)
+            return parse_aware(iso) < self.since
         except ValueError:
             return False
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        return when < self.since
 
-    def _remember_hints(self, url: str, published_at: str | None, title: str | None, kind: str) -> None:
-        key = fold_twin(url, self.allowed_hosts)
+    def _remember_hints(self, url: str, source: Source, published_at: str | None,
+                        title: str | None, kind: str) -> None:
+        key = article_url(url, hosts=source.hosts)  # as _page_request keys its request
         hints = self.hints.setdefault(key, {})
         if published_at and "published_at" not in hints:
             hints["published_at"] = published_at
@@ -323,18 +341,13 @@ class NewsSpider(scrapy.Spider):
             hints.setdefault("source", kind)
 
 
-def _select_sources(sources: str | list[Source], names: str | None, urls: str | None) -> list[Source]:
+def _run_sources(sources: str | list[Source], names: str | None, urls: str | None) -> list[Source]:
     """Sources for this run: ad-hoc ones for ``url``, else the file's, filtered by ``names``."""
     if urls:
         return sources_from_urls(re.split(r"[\s,]+", urls.strip()))
     loaded = load_sources(sources) if isinstance(sources, str) else list(sources)
-    if not names:
-        return loaded
-    wanted = set(re.split(r"[\s,]+", names.strip()))
-    unknown = wanted - {s.name for s in loaded}
-    if unknown:
-        raise ValueError(f"unknown source(s): {', '.join(sorted(unknown))}")
-    return [s for s in loaded if s.name in wanted]
+    path = sources if isinstance(sources, str) else "sources"
+    return select_sources(loaded, re.split(r"[\s,]+", (names or "").strip()), path)
 
 
 def _links(response: TextResponse, source: Source) -> Iterable[str]:
@@ -349,21 +362,10 @@ def _page_hints(hints: dict[str, Any], source: Source) -> dict[str, Any]:
     return {**hints, "allowed": True} if source.allow else hints
 
 
-def _allowed(url: str, source: Source) -> bool:
-    return not source.allow or any(re.search(pattern, url) for pattern in source.allow)
-
-
-def _denied(url: str, source: Source) -> bool:
-    return any(re.search(pattern, url) for pattern in source.deny)
-
-
 def _due_for_revisit(known: dict[str, Any], source: Source) -> bool:
     if source.revisit is None or not known.get("last_seen_at"):
         return False
-    last_seen = datetime.fromisoformat(known["last_seen_at"])
-    if last_seen.tzinfo is None:
-        last_seen = last_seen.replace(tzinfo=UTC)
-    return datetime.now(UTC) - last_seen >= source.revisit
+    return datetime.now(UTC) - parse_aware(known["last_seen_at"]) >= source.revisit
 
 
 def _conditional_headers(known: dict[str, Any]) -> dict[str, str]:
@@ -384,12 +386,3 @@ def _headers(response: Response) -> dict[str, str]:
         key.decode("latin-1"): b", ".join(values).decode("latin-1")
         for key, values in response.headers.items()
     }
-
-
-def _site_root(url: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
