@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import unicodedata
 
@@ -189,10 +190,132 @@ def continuation(tree: HtmlElement, lines: list[str], prose: Prose | None = None
     return added
 
 
+# a paragraph that is one link (a "read more" teaser) or nothing but links is no text to restore
+_ONE_LINK_SHARE = 0.5
+_ALL_LINKS_SHARE = 0.9
+_NOT_PROSE = ("script", "style", "img", "picture", "video", "iframe", "svg", "figure")
+_MARKUP = re.compile(r"&(?:amp;)*[lg]t;|</?[a-z]+[\s>/]")
+
+
+def _hidden(el: HtmlElement) -> bool:
+    style = (el.get("style") or "").replace(" ", "").lower()
+    return (el.get("hidden") is not None or el.get("aria-hidden") == "true"
+            or "display:none" in style or "visibility:hidden" in style)
+
+
+def _restorable(p: HtmlElement, text: str, scope: HtmlElement) -> bool:
+    """A dropped paragraph is text, not a teaser link, chrome or hidden markup."""
+    for ancestor in p.iterancestors():
+        if ancestor is scope:
+            break
+        if ancestor.tag in _NOT_TEXT or _hidden(ancestor):
+            return False
+    if _hidden(p) or next(p.iter(_NOT_PROSE), None) is not None:
+        return False  # code, or a picture whose text is its caption
+    if _MARKUP.search(text):
+        return False  # escaped HTML a CMS left in the page
+    links = [len(_norm(a.text_content())) for a in p.iter("a")]
+    share = sum(links) / len(text)
+    return not ((len(links) == 1 and share >= _ONE_LINK_SHARE) or share >= _ALL_LINKS_SHARE)
+
+
+def _common_ancestor(elements: list[HtmlElement]) -> HtmlElement | None:
+    chain = list(elements[0].iterancestors())
+    for el in elements[1:]:
+        ancestors = set(el.iterancestors())
+        chain = [a for a in chain if a in ancestors]
+    return chain[0] if chain else None
+
+
+_NOT_WORD = re.compile(r"\W+")
+
+
+def _key(text: str) -> str:
+    """Letters and digits only: trafilatura and text_content() differ in spaces around tags."""
+    return _NOT_WORD.sub("", text).casefold()
+
+
+def _cut_from(line: str, key: str) -> bool:
+    """True when `line` is `key` with a piece cut out of its middle (a link precision dropped)."""
+    if not 20 <= len(line) < len(key):
+        return False
+    head = len(os.path.commonprefix([line, key]))
+    tail = len(os.path.commonprefix([line[::-1], key[::-1]]))
+    return head >= 10 and tail >= 10 and head + tail >= len(line)
+
+
+def _line_of(key: str, keys: list[str]) -> int | None:
+    """The extracted line holding this paragraph (whole, split at a <br>, or cut), if any."""
+    for index, line in enumerate(keys):
+        if line and (key in line or (len(line) >= 20 and line in key) or _cut_from(line, key)):
+            return index
+    return None
+
+
+def same_kind_paragraphs(tree: HtmlElement, lines: list[str], prose: Prose) -> list[str]:
+    """The lines with the paragraphs precision mode dropped from the body put back in place.
+
+    trafilatura's precision mode drops a paragraph of the article when much of it is links
+    (a list of places, a Q&A answer citing sources). The body's paragraphs are found by their
+    text; a dropped `<p>` of the same class within their common ancestor (of no class: a
+    sibling) that lies between two of them is the body's too.
+    """
+    keys = [_key(line) for line in lines]
+    position = {key: index for index, key in enumerate(keys)}
+    matched = [p for p, text in prose if _key(text) in position]
+    if len(matched) < 2:
+        return lines
+    classes: dict[str | None, list[HtmlElement]] = {}
+    for p in matched:
+        classes.setdefault(p.get("class") or None, []).append(p)
+    cls, kin = max(classes.items(), key=lambda item: len(item[1]))
+    if len(kin) < 2:
+        return lines
+    if cls:
+        scope = _common_ancestor(kin)
+        candidates = _same_class(scope, "p", cls) if scope is not None else []
+    else:  # classless paragraphs: only the siblings of the body's own
+        parents = {p.getparent() for p in kin}
+        if len(parents) != 1:
+            return lines
+        scope = parents.pop()
+        candidates = [p for p in scope.iterchildren("p") if not p.get("class")]
+    inserts: dict[int, list[str]] = {}
+    replaced: dict[int, str] = {}
+    last = -1  # the line of the latest body paragraph met in document order
+    pending: list[str] = []  # dropped since then: restored once a body paragraph follows
+    for p in candidates:
+        text = _norm(p.text_content())
+        key = _key(text)
+        if not key:
+            continue
+        index = position.get(key)
+        if index is None:
+            index = _line_of(key, keys)
+            if (index is not None and _cut_from(keys[index], key)
+                    and _restorable(p, text, scope)):
+                replaced[index] = text  # the paragraph whole, with the link precision cut
+        if index is not None:
+            if last >= 0 and pending:
+                inserts.setdefault(last, []).extend(pending)
+            last, pending = max(last, index), []
+        elif _restorable(p, text, scope):
+            pending.append(text)
+    if not inserts and not replaced:
+        return lines
+    out = []
+    for index, line in enumerate(lines):
+        out.append(replaced.get(index, line))
+        out.extend(inserts.get(index, []))
+    return out
+
+
 def extract_body(tree: HtmlElement, url: str | None, settings: Settings) -> list[str]:
     """The article's text blocks, one per line, before rassegna's own cleanup."""
     prose = prose_paragraphs(tree)
     lines = _best_extraction(tree, url, settings, prose)
+    if settings.favor_precision:
+        lines = same_kind_paragraphs(tree, lines, prose)
     return lines + continuation(tree, lines, prose)
 
 

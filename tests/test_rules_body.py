@@ -54,3 +54,18 @@ def test_latin1_bytes_are_not_mistaken_for_utf8():
     latin1 = "Città più bella, perché è così già fatta. ".encode("latin-1") * 20
     assert mostly_utf8(latin1) is None
     assert "perché" in decode_html(b"<meta charset='iso-8859-1'>" + latin1)
+
+
+def test_body_restores_paragraphs_precision_mode_dropped_for_their_links():
+    # short paragraphs that are mostly links ("North: Arnsdal, Brekke") and a link inside a
+    # sentence are the article's; a "Read more" link, a caption and the aside's teaser are not
+    text = body_of("body_link_heavy_paragraphs.html")
+    lines = text.split("\n\n")
+    assert lines.index("North: Arnsdal, Brekke") == lines.index(
+        "The warning remains in force for six towns in the upper valley.") + 1
+    assert "South: Dunmore, Fenwick" in lines
+    assert "as the transport authority had promised, to clear" in text
+    assert "as , to clear" not in text
+    assert text.count("Road crews worked") == 1
+    assert "Read more" not in text and "flooded street" not in text
+    assert "Late snow" not in text and "Copyright" not in text
