@@ -25,6 +25,17 @@ MALLOC_MMAP_THRESHOLD = 64 * 1024
 # Live progress line on a terminal; plain log lines otherwise.
 PROGRESS_ENABLED = True
 
+# --- the Redis fleet (crawler/fleet/) --------------------------------------------------------
+# Setting REDIS_URL (`rassegna crawl --redis URL`, `scrapy crawl news -s REDIS_URL=...`, Scrapyd)
+# makes the crawl a fleet worker: FleetAddon switches the components over.
+ADDONS = {"crawler.fleet.addon.FleetAddon": 0}
+# Prefix of every Redis key of the fleet; `rassegna ingest` reads it too (or takes --prefix).
+RASSEGNA_REDIS_PREFIX = "rassegna"
+# A worker silent this many seconds is dead: its leased requests go back to the queue.
+RASSEGNA_WORKER_TTL = 15.0
+# Seconds between a worker's looks at the shared queue (and heartbeats, at most one a second).
+RASSEGNA_FLEET_TICK = 0.5
+
 # --- politeness ----------------------------------------------------------------------------
 USER_AGENT = "rassegna/0.1 (+https://github.com/rassegna/rassegna; news archive crawler)"
 ROBOTSTXT_OBEY = True

@@ -14,10 +14,7 @@ from typing import Any
 import click
 
 from rassegna import __version__
-
-EXIT_USAGE = 2
-EXIT_LOCKED = 3
-EXIT_NOTHING_FETCHED = 4
+from rassegna.errors import Locked
 
 
 def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -90,14 +87,16 @@ def crawl(db_path: str, sources_path: str, source_names: tuple[str, ...], urls: 
         rassegna crawl --sources sources.toml --since "2 days ago"
         rassegna crawl --url https://example.org/ -s DOWNLOAD_DELAY=0
     """
-    from rassegna.crawl import CrawlOptions, run_crawl
+    from rassegna.crawl import CrawlOptions, check_outcome, run_crawl, summary
 
     options = CrawlOptions(
         db_path=db_path, sources_path=sources_path, source_names=source_names, urls=urls,
         max_pages=max_pages, since=since, overrides=_parse_overrides(overrides),
         redis_url=redis_url,
     )
-    sys.exit(run_crawl(options))
+    stats = run_crawl(options)
+    click.echo(summary(stats), err=True)
+    check_outcome(stats, fleet=bool(redis_url))
 
 
 def _parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -117,8 +116,11 @@ def _parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
 @db_option
 @click.option("--redis", "redis_url", required=True, metavar="redis://HOST:PORT/DB",
               help="The Redis that crawl workers started with `rassegna crawl --redis` write to.")
+@click.option("--prefix", metavar="PREFIX",
+              help="Key prefix of the fleet  [default: the RASSEGNA_REDIS_PREFIX setting, "
+                   "rassegna].")
 @click.option("--once", is_flag=True, help="Stop when the queue is empty instead of waiting.")
-def ingest(db_path: str, redis_url: str, once: bool) -> None:
+def ingest(db_path: str, redis_url: str, prefix: str | None, once: bool) -> None:
     """The single archive writer of a distributed crawl: drain workers' items into the archive.
 
     Safe to stop and restart: an item leaves Redis only after its batch is committed.
@@ -129,7 +131,7 @@ def ingest(db_path: str, redis_url: str, once: bool) -> None:
     """
     from rassegna.ingest import run_ingest
 
-    sys.exit(run_ingest(db_path, redis_url, once=once))
+    run_ingest(db_path, redis_url, prefix=prefix, once=once)
 
 
 # --- extract ------------------------------------------------------------------------------
@@ -181,8 +183,10 @@ def extract_command(inputs: tuple[str, ...], page_url: str | None, fmt: str,
              "the day first seen, when the date is unknown).")
 @date_option("--until", "Only articles published on or before this day (same rules).")
 @click.option("--all", "everything", is_flag=True, help="Re-extract every row, stale or not.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes extracting pages.")
 def reextract(db_path: str, source: str | None, since: str | None, until: str | None,
-              everything: bool) -> None:
+              everything: bool, workers: int) -> None:
     """Re-run extraction from the raw HTML kept in the archive.
 
     Rows whose `extractor_version` is stale are re-extracted (all rows with --all); a new
@@ -190,7 +194,7 @@ def reextract(db_path: str, source: str | None, since: str | None, until: str | 
 
     \b
     Example:
-        rassegna reextract --source ai-notizie
+        rassegna reextract --source ai-notizie --workers 2
     """
     import extract
     from archive import Archive, ArchiveLocked
@@ -204,10 +208,9 @@ def reextract(db_path: str, source: str | None, since: str | None, until: str | 
             with arc.lock():
                 counts = run_reextract(arc, extract.article, source=source, since=since,
                                        until=until, all=everything,
-                                       progress=sys.stderr.isatty())
+                                       progress=sys.stderr.isatty(), workers=workers)
         except ArchiveLocked as exc:
-            click.echo(f"Error: {db_path}: {exc}", err=True)
-            sys.exit(EXIT_LOCKED)
+            raise Locked(f"{db_path}: {exc}") from None
     click.echo(", ".join(f"{key}: {value}" for key, value in counts.items()))
 
 

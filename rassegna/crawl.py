@@ -1,19 +1,17 @@
 """``rassegna crawl``: validate the sources, take the archive, run the Scrapy crawl.
 
 The crawl itself is the ``news`` spider and its pipelines (``crawler/``); this module only
-turns command-line options into Scrapy settings and the run's outcome into an exit status.
+turns command-line options into Scrapy settings and the run's outcome into a verdict: it
+raises the errors of ``rassegna.errors``, the command prints.
 """
 
 from __future__ import annotations
 
-import logging
 import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-import click
-
-from rassegna.cli import EXIT_LOCKED, EXIT_NOTHING_FETCHED, EXIT_USAGE
+from rassegna.errors import BadUsage, FleetError, Locked, NothingFetched, RassegnaError
 
 
 @dataclass(frozen=True)
@@ -28,42 +26,41 @@ class CrawlOptions:
     redis_url: str | None = None
 
 
-def run_crawl(options: CrawlOptions) -> int:
-    """Run one crawl; return the exit status documented in SPEC."""
+def run_crawl(options: CrawlOptions) -> dict[str, Any]:
+    """Run one crawl and return its stats.
+
+    Raises ``BadUsage`` (sources), ``Locked`` (archive), ``FleetError`` (Redis) before the
+    crawl, and ``Locked`` or ``RassegnaError`` when it could not run to its end.
+    """
     from scrapy.crawler import CrawlerProcess
 
-    from archive.lock import ArchiveLocked, is_locked, lock_path_for, read_holder
-    from crawler.sources import SourcesError, load_sources, sources_from_urls
     from crawler.spiders.news import NewsSpider
 
-    try:
-        if options.urls:
-            sources = sources_from_urls(list(options.urls))
-        else:
-            sources = load_sources(options.sources_path)
-            sources = _filter_sources(sources, options.source_names, options.sources_path)
-    except (SourcesError, FileNotFoundError, ValueError) as exc:
-        click.echo(f"Error: {exc}", err=True)
-        return EXIT_USAGE
-
-    lock_file = lock_path_for(options.db_path)
+    sources = _load_sources(options)
     # A fleet worker writes to Redis, not to the archive (`rassegna ingest` does): no lock.
-    if not options.redis_url and is_locked(lock_file):
-        click.echo(f"Error: {options.db_path}: {ArchiveLocked(lock_file, read_holder(lock_file))}",
-                   err=True)
-        return EXIT_LOCKED
-
-    settings = crawl_settings(options)
-    process = CrawlerProcess(settings)
+    if options.redis_url:
+        _check_redis(options.redis_url)
+    else:
+        _check_unlocked(options.db_path)
+    process = CrawlerProcess(crawl_settings(options))
     crawler = process.create_crawler(NewsSpider)
     process.crawl(crawler, sources=sources, since=options.since, max_pages=options.max_pages,
                   ad_hoc=bool(options.urls))
     process.start()
-    return _exit_status(crawler.stats.get_stats(), options.db_path, redis=bool(options.redis_url))
+    stats = crawler.stats.get_stats()
+    if stats.get("rassegna/locked"):
+        raise Locked(f"{options.db_path} is locked by another crawl ({stats['rassegna/locked']})")
+    if "finish_reason" not in stats:
+        raise RassegnaError("the crawl stopped before it could finish")
+    return stats
 
 
 def crawl_settings(options: CrawlOptions) -> Any:
-    """Project settings, then the command line's, then ``-s`` overrides."""
+    """Project settings, then the command line's, then ``-s`` overrides.
+
+    ``--redis`` only sets ``REDIS_URL``: the fleet add-on (crawler/fleet/addon.py) does the
+    rest, as it does for ``scrapy crawl news -s REDIS_URL=...``.
+    """
     from scrapy.settings import Settings
 
     settings = Settings()
@@ -72,12 +69,55 @@ def crawl_settings(options: CrawlOptions) -> Any:
     if not sys.stderr.isatty():
         settings.set("LOG_LEVEL", "INFO", priority="project")
     if options.redis_url:
-        from crawler.distributed import configure_redis
-
-        configure_redis(settings, options.redis_url)
+        settings.set("REDIS_URL", options.redis_url, priority="cmdline")
     for name, value in options.overrides.items():
         settings.set(name, value, priority="cmdline")
     return settings
+
+
+def check_outcome(stats: dict[str, Any], fleet: bool = False) -> None:
+    """Raise when a finished crawl did not do its job: interrupted, or nothing fetched."""
+    if stats["finish_reason"] == "shutdown":  # Ctrl-C or SIGTERM: the run did not complete
+        raise RassegnaError("the crawl was interrupted; the next run carries on")
+    if fleet:  # other workers may have fetched what this one queued: no verdict from here
+        return
+    attempted = stats.get("rassegna/discovered", 0) + stats.get("rassegna/discovery_requests", 0)
+    answered = stats.get("rassegna/fetched", 0) + stats.get("rassegna/discovery_fetched", 0)
+    if attempted and not answered:
+        raise NothingFetched("not one page, feed or sitemap could be fetched (every source down?)")
+
+
+def summary(stats: dict[str, Any]) -> str:
+    """The one-line account of a crawl that ``rassegna crawl`` prints at the end."""
+    failures = sum(v for k, v in stats.items() if k.startswith("rassegna/failures/"))
+    return (
+        "{run}{status} · fetched {fetched} · new {new} · changed {changed} · "
+        "unchanged {unchanged} · not modified {nm} · non-articles {non} · failures {failures}"
+    ).format(
+        # a fleet worker has no crawl_runs row of its own: ingest writes it
+        run=(f"crawl run {stats['rassegna/crawl_run_id']}: "
+             if stats.get("rassegna/crawl_run_id") else "crawl: "),
+        status=stats.get("finish_reason"),
+        fetched=stats.get("rassegna/fetched", 0),
+        new=stats.get("rassegna/outcome/new", 0),
+        changed=stats.get("rassegna/outcome/changed", 0),
+        unchanged=stats.get("rassegna/outcome/unchanged", 0),
+        nm=stats.get("rassegna/outcome/not_modified", 0),
+        non=stats.get("rassegna/non_articles", 0),
+        failures=failures,
+    )
+
+
+def _load_sources(options: CrawlOptions) -> list[Any]:
+    from crawler.sources import SourcesError, load_sources, sources_from_urls
+
+    try:
+        if options.urls:
+            return sources_from_urls(list(options.urls))
+        sources = load_sources(options.sources_path)
+        return _filter_sources(sources, options.source_names, options.sources_path)
+    except (SourcesError, FileNotFoundError, ValueError) as exc:
+        raise BadUsage(str(exc)) from None
 
 
 def _filter_sources(sources: list[Any], names: tuple[str, ...], path: str) -> list[Any]:
@@ -91,45 +131,18 @@ def _filter_sources(sources: list[Any], names: tuple[str, ...], path: str) -> li
     return [s for s in sources if s.name in names]
 
 
-def _exit_status(stats: dict[str, Any], db_path: str, redis: bool = False) -> int:
-    if stats.get("rassegna/locked"):
-        click.echo(f"Error: {db_path} is locked by another crawl ({stats['rassegna/locked']})",
-                   err=True)
-        return EXIT_LOCKED
-    if "finish_reason" not in stats:
-        logging.getLogger(__name__).error("the crawl stopped before it could finish")
-        return 1
-    _print_summary(stats)
-    if stats["finish_reason"] == "shutdown":  # Ctrl-C or SIGTERM: the run did not complete
-        click.echo("Error: the crawl was interrupted; the next run carries on", err=True)
-        return 1
-    if redis:  # other workers may have fetched what this one queued: no verdict from here
-        return 0
-    attempted = stats.get("rassegna/discovered", 0) + stats.get("rassegna/discovery_requests", 0)
-    answered = stats.get("rassegna/fetched", 0) + stats.get("rassegna/discovery_fetched", 0)
-    if attempted and not answered:
-        click.echo("Error: not one page, feed or sitemap could be fetched (every source down?)",
-                   err=True)
-        return EXIT_NOTHING_FETCHED
-    return 0
+def _check_unlocked(db_path: str) -> None:
+    from archive.lock import ArchiveLocked, is_locked, lock_path_for, read_holder
+
+    lock_file = lock_path_for(db_path)
+    if is_locked(lock_file):
+        raise Locked(f"{db_path}: {ArchiveLocked(lock_file, read_holder(lock_file))}")
 
 
-def _print_summary(stats: dict[str, Any]) -> None:
-    failures = sum(v for k, v in stats.items() if k.startswith("rassegna/failures/"))
-    click.echo(
-        "{run}{status} · fetched {fetched} · new {new} · changed {changed} · "
-        "unchanged {unchanged} · not modified {nm} · non-articles {non} · failures {failures}".format(
-            # a fleet worker has no crawl_runs row of its own: ingest writes it
-            run=(f"crawl run {stats['rassegna/crawl_run_id']}: "
-                 if stats.get("rassegna/crawl_run_id") else "crawl: "),
-            status=stats.get("finish_reason"),
-            fetched=stats.get("rassegna/fetched", 0),
-            new=stats.get("rassegna/outcome/new", 0),
-            changed=stats.get("rassegna/outcome/changed", 0),
-            unchanged=stats.get("rassegna/outcome/unchanged", 0),
-            nm=stats.get("rassegna/outcome/not_modified", 0),
-            non=stats.get("rassegna/non_articles", 0),
-            failures=failures,
-        ),
-        err=True,
-    )
+def _check_redis(url: str) -> None:
+    from crawler.fleet.connection import FleetUnavailable, connect
+
+    try:
+        connect(url).close()
+    except FleetUnavailable as exc:
+        raise FleetError(str(exc)) from None

@@ -1,54 +1,63 @@
 """``rassegna ingest``: the single archive writer of a distributed crawl.
 
 Workers (``rassegna crawl --redis``) push the rows ``ArchivePipeline`` would write, plus control
-messages (``run_start``, ``worker_closed``, ``run_end``), onto ``<prefix>:items``. Ingest moves a
-batch with ``LMOVE`` onto ``<prefix>:items:processing``, writes it with ``Archive.write_batch``
-(one transaction, exactly as a local crawl does) and deletes it from Redis only after the
-commit. A restart first re-writes whatever was left in the processing list: delivery is at
-least once, and a re-written article is simply ``unchanged``.
+messages (``run_start``, ``worker_closed``, ``run_end``), onto the ``items`` list (keys and
+wire format: ``crawler.fleet.protocol``). Ingest moves a batch with ``LMOVE`` onto
+``items:processing``, writes it with ``Archive.write_batch`` (one transaction, exactly as a
+local crawl does) and deletes it from Redis only after the commit. A restart first re-writes
+whatever was left in the processing list: delivery is at least once, and a re-written article
+is simply ``unchanged``. A payload that is not in the wire format is logged and dropped.
 
 After every commit (and at start) it publishes the archive's known URLs to
-``<prefix>:known:<source>`` so workers, which have no archive, skip them as a local crawl does.
+``known:<source>`` so workers, which have no archive, skip them as a local crawl does.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import signal
 import time
-from types import SimpleNamespace
 from typing import Any
+
+from crawler.fleet.protocol import (
+    Keys,
+    RejectedPayload,
+    add_outcomes,
+    decode_message,
+    known_entry,
+    run_counts,
+    run_stats,
+)
 
 logger = logging.getLogger(__name__)
 
 BATCH = 200
 IDLE_SLEEP = 0.2
+CONTROL = ("run_start", "worker_closed", "run_end")
 
 
 class Ingest:
-    def __init__(self, db_path: str, redis_url: str, *, prefix: str = "rassegna",
+    """Drains the fleet's items into one archive; ``run()`` until stopped (or empty)."""
+
+    def __init__(self, db_path: str, redis_url: str, *, keys: Keys | None = None,
                  batch: int = BATCH) -> None:
-        import redis
-
         from archive import Archive
+        from crawler.fleet.connection import client
 
-        self.server = redis.Redis.from_url(redis_url)
-        self.prefix = prefix
+        self.server = client(redis_url)  # connects on first use
+        self.keys = keys or Keys()
         self.batch = batch
         self.archive = Archive(db_path)
-        self.items = f"{prefix}:items"
-        self.processing = f"{prefix}:items:processing"
-        self.runs_key = f"{prefix}:archive_runs"
         self.stop = False
-        self.lock = None
+        self.lock: Any = None
 
     # -- runs ------------------------------------------------------------------------------
 
     def archive_run(self, run: str | None) -> int | None:
+        """The ``crawl_runs.id`` of a fleet run, once its ``run_start`` was ingested."""
         if run is None:
             return None
-        value = self.server.hget(self.runs_key, run)
+        value = self.server.hget(self.keys.archive_runs, run)
         return int(value) if value is not None else None
 
     def start_run(self, message: dict[str, Any]) -> None:
@@ -56,25 +65,21 @@ class Ingest:
             return  # replayed after a restart
         run_id = self.archive.start_run(settings=message.get("settings"),
                                         sources=message.get("sources"))
-        self.server.hset(self.runs_key, message["run"], run_id)
+        self.server.hset(self.keys.archive_runs, message["run"], run_id)
         self.lock.run_id = run_id
         logger.info("run %s -> crawl_runs %d", message["run"], run_id)
 
     def end_run(self, message: dict[str, Any]) -> None:
-        from crawler.pipelines import _run_counts
-
         run_id = self.archive_run(message["run"])
         if run_id is None:
             return
-        raw = self.server.hgetall(f"{self.prefix}:run:{message['run']}:stats")
-        stats = {k.decode(): int(v) for k, v in raw.items()}
-        shim = SimpleNamespace(stats=SimpleNamespace(get_stats=lambda: stats))
+        counts = run_counts(run_stats(self.server, self.keys, message["run"]))
         status = "finished" if message.get("reason") == "finished" else "interrupted"
-        self.archive.finish_run(run_id, status=status, counts=_run_counts(shim))
+        self.archive.finish_run(run_id, status=status, counts=counts)
         logger.info("crawl_runs %d %s", run_id, status)
         # Every worker has left (the last one out sent this message): the run's frontier,
         # dupefilter and stats are in the archive now, so they would only hold Redis memory.
-        stale = list(self.server.scan_iter(match=f"{self.prefix}:run:{message['run']}:*",
+        stale = list(self.server.scan_iter(match=self.keys.run_pattern(message["run"]),
                                            count=1000))
         for start in range(0, len(stale), 1000):
             self.server.unlink(*stale[start:start + 1000])
@@ -91,8 +96,7 @@ class Ingest:
         outcomes = self.archive.write_batch_safely(rows)
         if run is not None:
             pipe = self.server.pipeline()
-            for outcome in outcomes:
-                pipe.hincrby(f"{self.prefix}:run:{run}:stats", f"rassegna/outcome/{outcome}", 1)
+            add_outcomes(pipe, self.keys, run, outcomes)
             pipe.execute()
         self.publish_known([r for r in rows if r.get("kind", "article") == "article"])
 
@@ -109,8 +113,7 @@ class Ingest:
         pipe = self.server.pipeline(transaction=False)
         n = 0
         for source, url, etag, lm, seen, h in self.archive.conn.execute(sql, params):
-            pipe.hset(f"{self.prefix}:known:{source}", url, json.dumps(
-                {"etag": etag, "last_modified": lm, "last_seen_at": seen, "content_hash": h}))
+            pipe.hset(self.keys.known(source), url, known_entry(etag, lm, seen, h))
             n += 1
             if n % 5000 == 0:
                 pipe.execute()
@@ -121,23 +124,21 @@ class Ingest:
 
     def take(self) -> list[bytes]:
         """Left-overs of a previous ingest first, else up to ``batch`` new items (LMOVE)."""
-        left = self.server.lrange(self.processing, 0, -1)
+        left = self.server.lrange(self.keys.processing, 0, -1)
         if left:
             return left
         pipe = self.server.pipeline()
         for _ in range(self.batch):
-            pipe.lmove(self.items, self.processing, "LEFT", "RIGHT")
+            pipe.lmove(self.keys.items, self.keys.processing, "LEFT", "RIGHT")
         return [x for x in pipe.execute() if x is not None]
 
     def handle(self, payloads: list[bytes]) -> int:
-        from crawler.distributed import decode
-
+        """Write one batch in order (control messages cut it); return how many were taken."""
         rows: list[dict[str, Any]] = []
         run: str | None = None
-        for payload in payloads:
-            message = decode(payload)
+        for message in filter(None, map(self._decode, payloads)):
             kind = message.get("kind")
-            if kind in ("run_start", "worker_closed", "run_end"):
+            if kind in CONTROL:
                 self.write(rows, run)
                 rows = []
                 if kind == "run_start":
@@ -153,17 +154,21 @@ class Ingest:
             rows.append(message)
         self.write(rows, run)
         # Committed: only now do the items leave Redis.
-        self.server.delete(self.processing)
+        self.server.delete(self.keys.processing)
         return len(payloads)
 
-    def run(self, once: bool) -> int:
-        from archive import ArchiveLocked
-
+    def _decode(self, payload: bytes) -> dict[str, Any] | None:
         try:
-            self.lock = self.archive.lock().acquire()
-        except ArchiveLocked as exc:
-            logger.error("%s", exc)
-            return 3
+            return decode_message(payload)
+        except RejectedPayload as exc:
+            logger.error("dropped an item from %s that is not rassegna's: %s (%r)",
+                         self.keys.items, exc, payload[:60])
+            return None
+
+    def run(self, once: bool) -> int:
+        """Take the archive's lock and ingest until stopped (``once``: until empty);
+        return how many items were taken. Raises ``ArchiveLocked``."""
+        self.lock = self.archive.lock().acquire()
         try:
             published = self.publish_known()
             logger.info("published %d known URLs", published)
@@ -177,28 +182,48 @@ class Ingest:
                     continue
                 total += self.handle(payloads)
             logger.info("ingested %d items", total)
-            return 0
+            return total
         finally:
             self.lock.run_id = None
             self.lock.release()
             self.archive.close()
 
 
-def run_ingest(db_path: str, redis_url: str, once: bool = False) -> int:
-    """Entry point of ``rassegna ingest``; returns the exit status."""
-    import click
+def project_prefix() -> str:
+    """The ``RASSEGNA_REDIS_PREFIX`` of the project settings (crawler/settings.py)."""
+    from scrapy.settings import Settings
+
+    from crawler.fleet.protocol import prefix_of
+
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    return prefix_of(settings)
+
+
+def run_ingest(db_path: str, redis_url: str, *, prefix: str | None = None,
+               once: bool = False) -> int:
+    """Entry point of ``rassegna ingest``; return how many items were taken.
+
+    Raises ``FleetError`` (Redis unreachable) or ``Locked`` (another archive writer).
+    """
+    from archive import ArchiveLocked
+    from crawler.fleet.connection import FleetUnavailable, connect
+    from rassegna.errors import FleetError, Locked
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
-        ingest = Ingest(db_path, redis_url)
-        ingest.server.ping()
-    except Exception as exc:
-        click.echo(f"Error: {redis_url}: {exc}", err=True)
-        return 1
+        connect(redis_url).close()  # before the archive is opened (or created)
+    except FleetUnavailable as exc:
+        raise FleetError(str(exc)) from None
+    ingest = Ingest(db_path, redis_url, keys=Keys(prefix or project_prefix()))
 
     def stop(signum: int, frame: Any) -> None:
         ingest.stop = True  # finish the batch in hand, then leave
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    return ingest.run(once)
+    try:
+        return ingest.run(once)
+    except ArchiveLocked as exc:
+        raise Locked(str(exc)) from None
+
