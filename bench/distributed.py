@@ -64,13 +64,22 @@ def count(db: Path) -> int:
         conn.close()
 
 
+def wait_until(predicate, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise SystemExit("timed out")
+        time.sleep(0.05)
+
+
 def fleet(tmp: Path, src: Path, redis_url: str, workers: int, expected: int) -> float:
     import redis
 
-    redis.Redis.from_url(redis_url).flushall()
+    server = redis.Redis.from_url(redis_url)
+    server.flushall()
     db = tmp / f"fleet{workers}.db"
     ingest = rassegna("ingest", "--db", str(db), "--redis", redis_url)
-    time.sleep(1.0)
+    wait_until(lambda: db.exists())  # ingest is up (the archive is new: nothing to publish)
     started = time.monotonic()
     procs = [rassegna("crawl", "--db", str(tmp / f"w{i}.db"), "--redis", redis_url, "--sources",
                       str(src), *FAST, "-s", "EXTRACT_WORKERS=1") for i in range(workers)]
@@ -89,7 +98,8 @@ def queue_memory(redis_url: str, n: int = 20000) -> tuple[float, float]:
     import redis
     from scrapy import Request, Spider
     from scrapy_redis.dupefilter import RFPDupeFilter
-    from scrapy_redis.queue import PriorityQueue
+
+    from crawler.fleet.protocol import request_to_data
 
     class News(Spider):
         name = "news"
@@ -103,7 +113,6 @@ def queue_memory(redis_url: str, n: int = 20000) -> tuple[float, float]:
     spider = News()
     server = redis.Redis.from_url(redis_url)
     server.flushall()
-    queue = PriorityQueue(server, spider, "bench:requests")
     before = server.info("memory")["used_memory"]
     pipe = server.pipeline(transaction=False)
     for i in range(n):
@@ -111,7 +120,7 @@ def queue_memory(redis_url: str, n: int = 20000) -> tuple[float, float]:
                           f"una-notizia-di-esempio-{i}.html", callback=spider.parse_page,
                           errback=spider.on_error,
                           meta={"source": "example", "hops": 2, "start": False, "depth": 2})
-        pipe.zadd("bench:requests", {queue._encode_request(request): -request.priority})
+        pipe.zadd("bench:requests", {request_to_data(request, spider): -request.priority})
     pipe.execute()
     queued = (server.info("memory")["used_memory"] - before) / n
     df = RFPDupeFilter(server, "bench:dupefilter")
@@ -120,6 +129,15 @@ def queue_memory(redis_url: str, n: int = 20000) -> tuple[float, float]:
         df.request_seen(Request(f"https://www.example-news.it/2024/03/x/story-{i}.html"))
     seen = (server.info("memory")["used_memory"] - before) / n
     return queued, seen
+
+
+def _answers(redis_url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(redis_url).ping())
+    except redis.ConnectionError:
+        return False
 
 
 def main() -> None:
@@ -135,7 +153,7 @@ def main() -> None:
         server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                                    "--appendonly", "no"], cwd=tmp, stdout=subprocess.DEVNULL)
         redis_url = f"redis://127.0.0.1:{port}/0"
-        time.sleep(0.5)
+        wait_until(lambda: _answers(redis_url))
         try:
             with LoopbackSite() as site:
                 pages = build(site, args.articles)
@@ -154,7 +172,7 @@ def main() -> None:
             for name, seconds in results.items():
                 print(f"  {name:48s} {seconds:6.1f} s  {pages / seconds:6.1f} pages/s")
             queued, seen = queue_memory(redis_url)
-            print(f"Redis memory: {queued:.0f} B per queued request (pickled, ZSET), "
+            print(f"Redis memory: {queued:.0f} B per queued request (JSON, ZSET), "
                   f"{seen:.0f} B per seen URL (dupefilter SET)")
         finally:
             server.kill()
