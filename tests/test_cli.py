@@ -88,3 +88,34 @@ def test_reextract_waits_for_no_crawl_it_exits_3_while_the_archive_is_locked(tmp
     assert result.returncode == 3, result.stderr
     assert "a.db" in result.stderr and "lock" in result.stderr
     assert rassegna("reextract", "--db", str(db)).returncode == 0
+
+
+def test_reextract_workers_reach_the_reextraction(tmp_path, monkeypatch) -> None:
+    import archive.reextract
+    from archive import Archive
+
+    seen = {}
+
+    def fake(arc, extract_fn, **kwargs):
+        seen.update(kwargs)
+        return {"checked": 0}
+
+    monkeypatch.setattr(archive.reextract, "reextract", fake)
+    db = tmp_path / "a.db"
+    Archive(db).close()
+    result = CliRunner().invoke(cli, ["reextract", "--db", str(db), "--workers", "3"])
+    assert result.exit_code == 0, result.output
+    assert seen["workers"] == 3
+    assert CliRunner().invoke(cli, ["reextract", "--db", str(db), "--workers", "0"]).exit_code == 2
+
+
+def test_exit_statuses_are_one_class_each() -> None:
+    import click
+
+    from rassegna import errors
+
+    statuses = {cls: cls("x").exit_code for cls in (errors.RassegnaError, errors.FleetError,
+                                                    errors.BadUsage, errors.Locked,
+                                                    errors.NothingFetched)}
+    assert list(statuses.values()) == [1, 1, 2, 3, 4]
+    assert all(issubclass(cls, click.ClickException) for cls in statuses)
