@@ -3,7 +3,9 @@
 - `parse_cli_date` reads `--since` / `--until`: ISO 8601 first, then dateparser.
 - `parse_duration` reads `revisit = "1d"` and friends.
 - `to_utc_iso` normalises a date found in a feed or sitemap to the archive's convention.
-- `as_aware` / `parse_aware`: a time without an offset is UTC, as everywhere in the archive.
+
+"Now", the archive's time format and aware datetimes come from `archive.clock` (a time
+without an offset is UTC, as everywhere in the archive).
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
-__all__ = ["as_aware", "format_utc", "parse_aware", "parse_cli_date", "parse_duration",
-           "to_utc_iso"]
+from archive import clock
+from archive.clock import as_aware, format_utc
+
+__all__ = ["parse_cli_date", "parse_duration", "to_utc_iso"]
 
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _DURATION_PART = re.compile(r"(\d+)\s*([smhdw])")
@@ -44,11 +48,6 @@ def parse_duration(text: str) -> timedelta:
     if total > _MAX_DURATION:
         raise ValueError(f"invalid duration {text!r}: longer than 10 years")
     return total
-
-
-def format_utc(moment: datetime) -> str:
-    """An aware datetime as the archive writes it: `2024-02-27T09:31:00+00:00`."""
-    return moment.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
 def _parse_iso(text: str) -> datetime | date | None:
@@ -89,19 +88,6 @@ def to_utc_iso(text: object) -> str | None:
     return parsed.isoformat()
 
 
-def as_aware(moment: datetime) -> datetime:
-    """`moment` with a zone: a naive one is read as UTC, like every time in the archive."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def parse_aware(text: str) -> datetime:
-    """An ISO 8601 time of the archive (or a feed) as an aware datetime (naive: UTC).
-
-    Raises ValueError when `text` is not ISO 8601.
-    """
-    return as_aware(datetime.fromisoformat(text))
-
-
 def parse_cli_date(text: str, now: datetime | None = None) -> datetime:
     """Parse a `--since` / `--until` value into an aware UTC datetime.
 
@@ -117,7 +103,7 @@ def parse_cli_date(text: str, now: datetime | None = None) -> datetime:
         return as_aware(iso).astimezone(UTC)
     if isinstance(iso, date):
         return datetime(iso.year, iso.month, iso.day, tzinfo=UTC)
-    anchor = as_aware(now or datetime.now(UTC))
+    anchor = as_aware(now or clock.now())
     parsed = _dateparser_parse(value, anchor)
     if parsed is None:
         raise ValueError(

@@ -20,7 +20,8 @@ import lxml.html
 from feedparser.exceptions import ThingsNobodyCaresAboutButMe
 from lxml import etree
 
-from crawler.dates import format_utc, to_utc_iso
+from archive.clock import format_utc
+from crawler.dates import to_utc_iso
 from crawler.urls import http_url
 
 __all__ = ["MAX_ENTRIES", "Entry", "Feed", "feed_links", "parse_feed"]

@@ -21,7 +21,6 @@ import asyncio
 import re
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,9 +32,9 @@ from twisted.python.failure import Failure
 from w3lib.encoding import http_content_type_encoding
 
 from archive import Archive
-from archive.store import utcnow
+from archive.clock import now, parse_aware, utcnow
 from crawler.canonical import article_url, canonical_url, same_site
-from crawler.dates import parse_aware, parse_cli_date
+from crawler.dates import parse_cli_date
 from crawler.errors import describe_failure
 from crawler.feeds import feed_links, parse_feed
 from crawler.items import FailureItem, NotModifiedItem, PageItem
@@ -365,7 +364,7 @@ def _page_hints(hints: dict[str, Any], source: Source) -> dict[str, Any]:
 def _due_for_revisit(known: dict[str, Any], source: Source) -> bool:
     if source.revisit is None or not known.get("last_seen_at"):
         return False
-    return datetime.now(UTC) - parse_aware(known["last_seen_at"]) >= source.revisit
+    return now() - parse_aware(known["last_seen_at"]) >= source.revisit
 
 
 def _conditional_headers(known: dict[str, Any]) -> dict[str, str]:
