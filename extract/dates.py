@@ -11,7 +11,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import timezone as dt_timezone
@@ -28,8 +28,11 @@ LOGGER = logging.getLogger(__name__)
 PUBLISHED_META = ("article:published_time", "og:article:published_time", "datepublished",
                   "article.published", "published_time", "publishdate", "publish-date",
                   "pubdate", "dc.date.issued", "dcterms.issued", "dc.date.created",
-                  "dcterms.created", "sailthru.date", "parsely-pub-date", "date", "dc.date",
+                  "dcterms.created", "sailthru.date", "parsely-pub-date",
                   "cxenseparse:recs:publishtime", "datecreated")
+# Names that say only "a date of this page" (Dublin Core's date is any event in the life of
+# the resource): read after every name and itemprop that says published.
+GENERIC_META = ("date", "dc.date")
 MODIFIED_META = ("article:modified_time", "og:updated_time", "og:article:modified_time",
                  "datemodified", "article.updated", "modified_time", "lastmod",
                  "dcterms.modified", "dc.date.modified", "last-modified")
@@ -194,20 +197,26 @@ def find_dates(tree: HtmlElement, page: PageMeta, url: str | None, hints: dict[s
                language: str | None, fetched_at: datetime | None,
                timezone: str | None) -> tuple[FoundDate | None, FoundDate | None]:
     """(published, modified), each formatted with its source, or None when unknown."""
-    published: tuple[Stamp, str] | None = None
-    found = _structured(page, tree, PUBLISHED_META, ("datePublished", "dateCreated"),
-                        "datePublished")
-    if found and plausible(found[0], fetched_at):
-        published = found
+    printed: tuple[Stamp | None, Stamp | None] | None = None
+
+    def text_dates() -> tuple[Stamp | None, Stamp | None]:
+        nonlocal printed  # dateparser is the slow part: read the text once at most
+        if printed is None:
+            printed = datetext.text_dates(tree, page, language, fetched_at, timezone)
+        return printed
+
+    modified = _structured(page, tree, MODIFIED_META, ("dateModified",), "dateModified")
+    claims = [claim for claim in _published_claims(page, tree, modified)
+              if plausible(claim.stamp, fetched_at)]
+    published = _settle(claims, text_dates, tree, page)
     if published is None:
         published = _first_plausible(_page_ld_dates(page), fetched_at)
-    modified = _structured(page, tree, MODIFIED_META, ("dateModified",), "dateModified")
     if published is None:
         published = _first_plausible(_weaker_evidence(tree, page, url, hints, fetched_at),
                                      fetched_at)
     text_modified = None
     if published is None or modified is None:
-        text_pub, text_modified = datetext.text_dates(tree, page, language, fetched_at, timezone)
+        text_pub, text_modified = text_dates()
         if published is None and text_pub is not None:
             published = (text_pub, "text")
     if modified is None and text_modified is not None:
@@ -219,6 +228,98 @@ def find_dates(tree: HtmlElement, page: PageMeta, url: str | None, hints: dict[s
     if published is not None and _is_utc(published[0]):
         published = (localise(published[0], tree, page, url), published[1])
     return _format(published, timezone), _format(modified, timezone, fetched_at)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A publication stamp as one kind of markup states it."""
+
+    stamp: Stamp
+    source: str
+    # a meta name that says only "a date" (GENERIC_META), not "published"
+    generic: bool = False
+    # the very instant the page gives as its last change: a CMS that writes its last edit
+    # into both fields, so it says nothing about when the page first appeared
+    restamp: bool = False
+
+
+def _published_claims(page: PageMeta, tree: HtmlElement,
+                      modified: tuple[Stamp, str] | None) -> Iterator[Claim]:
+    """The first publication stamp of each kind of markup, most trusted kind first: JSON-LD,
+    meta names that say published, itemprop, then the generic meta names."""
+    last_change = modified[0] if modified and modified[0].has_time else None
+
+    def claim(stamp: Stamp, source: str, generic: bool = False) -> Claim:
+        restamp = last_change is not None and stamp.has_time and stamp.moment == last_change.moment
+        return Claim(stamp, source, generic, restamp)
+
+    if page.ld:
+        stamp = _first_parsed(page.ld.get(key) for key in ("datePublished", "dateCreated"))
+        if stamp:
+            yield claim(stamp, "json-ld")
+    meta = _normalised_meta(page)
+    for keys, generic in ((PUBLISHED_META, False), (GENERIC_META, True)):
+        stamp = _first_parsed(value for key in keys for value in meta.get(meta_key(key), ()))
+        if stamp:
+            yield claim(stamp, "meta", generic)
+        if not generic:
+            stamp = _first_parsed(el.get("datetime") or el.get("content")
+                                  for el in tree.iterfind(".//*[@itemprop='datePublished']"))
+            if stamp:
+                yield claim(stamp, "meta")
+
+
+def _first_parsed(values: Iterator[Any]) -> Stamp | None:
+    for value in values:
+        stamp = parse_structured(value)
+        if stamp:
+            return stamp
+    return None
+
+
+def _settle(claims: list[Claim], text_dates: Callable[[], tuple[Stamp | None, Stamp | None]],
+            tree: HtmlElement, page: PageMeta) -> tuple[Stamp, str] | None:
+    """The publication stamp among the markup's claims.
+
+    Claims that agree on the day, none of them weak: the most trusted. Otherwise the date the
+    page prints as its publication near the headline decides: the claim on its day wins (an
+    SEO plugin's JSON-LD may carry another day than the meta the CMS wrote, and the reader
+    sees only one of them); a generic or restamped claim that no printed date backs gives way
+    to the printed date when that is the only date the page prints there (several are a list
+    of events or posts), and a restamp only to an earlier one (nothing is published after its
+    last change).
+    """
+    if not claims:
+        return None
+    if len({claim.stamp.moment.date() for claim in claims}) == 1 \
+            and (len(claims) > 1 or not (claims[0].generic or claims[0].restamp)):
+        return claims[0].stamp, claims[0].source
+    solid = [claim for claim in claims if not claim.restamp] or claims
+    first = solid[0]
+    weak = first.generic or first.restamp
+    printed = text_dates()[0]
+    if printed is None:
+        return first.stamp, first.source
+    for claim in solid:
+        if _agrees(claim.stamp, printed):
+            return claim.stamp, claim.source
+    if (first.generic or (weak and printed.moment.date() < first.stamp.moment.date())) \
+            and len(datetext.printed_dates(tree, page.canonical)) == 1:
+        return printed, "text"
+    return first.stamp, first.source
+
+
+def _agrees(claim: Stamp, printed: Stamp) -> bool:
+    """True when a printed date is the claim's day: its own, or for a UTC stamp the local day
+    that a real offset gives (and, printed with a clock time, the same instant within one)."""
+    day = printed.moment.date()
+    if claim.moment.date() == day:
+        return True
+    if not _is_utc(claim):
+        return False
+    if printed.has_time and printed.moment.tzinfo is None:
+        return abs(printed.moment - claim.moment.replace(tzinfo=None)) <= timedelta(hours=14)
+    return _reachable(claim.moment, day)
 
 
 def _is_utc(stamp: Stamp) -> bool:
@@ -260,7 +361,7 @@ def localise(stamp: Stamp, tree: HtmlElement, page: PageMeta, url: str | None) -
 
 def _same_page_stamps(tree: HtmlElement, page: PageMeta) -> Iterator[tuple[Stamp, str]]:
     """(stamp, printed text) of every published-date meta and of the first `<time>`s."""
-    for key in PUBLISHED_META:
+    for key in PUBLISHED_META + GENERIC_META:
         for value in page.meta.get(key, ()):
             found = parse_structured(value)
             if found:

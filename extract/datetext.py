@@ -256,6 +256,30 @@ def _candidate_texts(tree: HtmlElement, own_url: str | None = None) -> Iterator[
                 yield dateline.group(1), True  # "Karlsruhe, (12.11.2021). Traditionell …"
 
 
+def printed_dates(tree: HtmlElement, own_url: str | None, limit: int = 2) -> set[str]:
+    """The distinct dates written in the regions `text_dates` reads, as written and without
+    their clock time (at most `limit`): a page that prints one date there states it; one
+    that prints several lists events or other posts."""
+    found: set[str] = set()
+    for text, _dateish in _candidate_texts(tree, own_url):
+        if _NEVER.search(text):
+            continue
+        for match in ABSOLUTE_DATE.finditer(text):
+            found.add(_date_part(match.group(0)))
+            if len(found) >= limit:
+                return found
+    return found
+
+
+def _date_part(span: str) -> str:
+    """"29.02.2020 18:00 Uhr" -> "29.02.2020": the span up to its year (ISO: the first ten)."""
+    span = " ".join(span.lower().split())
+    year = re.search(_YEAR, span)
+    if year is None:
+        return span
+    return span[:10] if year.start() == 0 else span[:year.end()]
+
+
 def text_dates(tree: HtmlElement, page: PageMeta, language: str | None,
                fetched_at: datetime | None, timezone: str | None) -> tuple[Stamp | None, Stamp | None]:
     """(published, modified) read from the visible text near the headline."""

@@ -144,3 +144,41 @@ def test_a_date_ish_wrapper_of_the_headline_does_not_read_the_headlines_date():
 def test_a_press_dateline_opening_the_first_paragraph_dates_the_page():
     r = extract_page("press_dateline")
     assert (r.published_day, r.date_source) == ("2021-11-12", "text")
+
+
+def test_json_ld_and_meta_disagreeing_on_the_day_the_printed_one_wins():
+    r = extract_page("ld_meta_disagree")
+    assert (r.published_day, r.date_source) == ("2024-03-04", "meta")
+
+
+def test_json_ld_and_meta_disagreeing_without_a_printed_date_json_ld_stays_first():
+    html = (PAGES / "dates_ld_meta_disagree.html").read_text()
+    html = html.replace("4. März 2024, 15:25 Uhr", "")
+    r = article(html, None, fetched_at=FETCHED)
+    assert (r.published_day, r.date_source) == ("2024-03-01", "json-ld")
+
+
+def test_a_published_stamp_equal_to_the_last_change_gives_way_to_an_earlier_printed_date():
+    r = extract_page("restamp_printed_earlier")
+    assert (r.published_at, r.date_source) == ("2024-03-04T12:25:00", "text")
+
+
+def test_a_published_stamp_equal_to_the_last_change_does_not_outvote_an_earlier_claim():
+    # the printed day is the meta's restamp (the last update), the JSON-LD the publication
+    r = extract_page("restamp_beside_jsonld")
+    assert (r.published_day, r.date_source) == ("2024-03-04", "json-ld")
+
+
+def test_a_generic_date_meta_gives_way_to_the_only_date_printed_near_the_headline():
+    r = extract_page("generic_meta_printed")
+    assert (r.published_day, r.date_source) == ("2024-01-27", "text")
+
+
+def test_a_generic_date_meta_stands_against_a_list_of_printed_event_dates():
+    r = extract_page("generic_meta_event_list")
+    assert (r.published_day, r.date_source) == ("2024-02-11", "meta")
+
+
+def test_itemprop_date_published_comes_before_a_generic_date_meta():
+    r = extract_page("generic_meta_after_itemprop")
+    assert (r.published_day, r.date_source) == ("2024-01-27", "meta")
