@@ -50,6 +50,7 @@ from w3lib.html import strip_html5_whitespace
 from w3lib.url import safe_url_string
 
 from crawler.canonical import same_site
+from crawler.urls import matches_any
 
 if TYPE_CHECKING:
     from scrapy.http import TextResponse
@@ -182,7 +183,7 @@ def tree_links(root: Any, base_url: str, page_url: str, encoding: str,
             url = urljoin(page_url, url)
             if url.split("://", 1)[0] not in _VALID_SCHEMES:
                 continue
-        if deny and any(pattern.search(url) for pattern in deny):
+        if deny and matches_any(deny, url):
             continue
         if url in seen_url:  # LinkExtractor(canonicalize=False) deduplicates exact URLs
             continue

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from crawler.canonical import host_port
 from crawler.dates import parse_duration
+from crawler.urls import matches_any
 
 __all__ = [
     "Source", "SourcesError", "load_sources", "parse_sources", "select_sources",
@@ -180,11 +181,11 @@ class Source(BaseModel):
 
     def is_denied(self, url: str) -> bool:
         """True when a `deny` pattern matches: the URL is never fetched."""
-        return any(p.search(url) for p in self.deny)
+        return matches_any(self.deny, url)
 
     def may_be_article(self, url: str) -> bool:
         """True unless `allow` is set and no pattern matches (the page is still followed)."""
-        return not self.allow or any(p.search(url) for p in self.allow)
+        return not self.allow or matches_any(self.allow, url)
 
 
 # --- error reporting -------------------------------------------------------------------

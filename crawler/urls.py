@@ -1,14 +1,18 @@
-"""Small URL helpers the crawler needs in several places: host/port splitting and joining.
+"""Small URL helpers the crawler needs in several places: host/port splitting, joining, and
+matching a source's ``allow``/``deny`` patterns (the extraction workers use this module too:
+it imports nothing heavy).
 
 Canonical forms (tracking parameters, AMP twins, rel=canonical) live in ``canonical.py``.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-__all__ = ["http_url", "site_root", "slot_key", "split_host_port"]
+__all__ = ["http_url", "matches_any", "site_root", "slot_key", "split_host_port"]
 
 _HTTP_SCHEMES = ("http", "https")
 
@@ -46,3 +50,9 @@ def site_root(url: str) -> str:
     """``scheme://host[:port]`` of a URL (where its robots.txt lives)."""
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+
+
+def matches_any(patterns: Iterable[re.Pattern[str]], url: str) -> bool:
+    """True when one of ``patterns`` (a source's ``allow`` or ``deny``) is found in ``url``
+    (``re.search`` on the whole URL)."""
+    return any(pattern.search(url) for pattern in patterns)
