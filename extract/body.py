@@ -310,13 +310,48 @@ def same_kind_paragraphs(tree: HtmlElement, lines: list[str], prose: Prose) -> l
     return out
 
 
+# a list item is a link when its links hold this share of its text (a kicker may precede it)
+_LINK_ITEM_SHARE = 0.5
+
+
+# ... and a headline's length at most: a long item linking its source is a point of the text
+_LINK_ITEM_CHARS = 200
+
+
+def _link_item(item: HtmlElement) -> bool:
+    """A headline linking elsewhere, perhaps with a kicker ("Analysis: <a>…</a>")."""
+    text = len(_key(item.text_content()))
+    links = sum(len(_key(a.text_content())) for a in item.iter("a"))
+    return 0 < text <= _LINK_ITEM_CHARS and links >= _LINK_ITEM_SHARE * text
+
+
+def without_link_lists(tree: HtmlElement, lines: list[str]) -> list[str]:
+    """The lines without lists whose every item is a link: "more on this", "most read".
+
+    A list of headlines linking elsewhere ends many articles inside the body container,
+    where trafilatura keeps it; a list of the article's own points is text, links or not.
+    """
+    listed = {_key(line[2:]) for line in lines if line.startswith("- ")}
+    if not listed:
+        return lines
+    drop: set[str] = set()
+    for parent in {li.getparent() for li in tree.iter("li")
+                   if _key(li.text_content()) in listed}:
+        items = [child for child in parent if child.tag == "li"]
+        if len(items) >= 2 and all(_link_item(item) for item in items):
+            drop.update(_key(item.text_content()) for item in items)
+    if not drop:
+        return lines
+    return [line for line in lines if not (line.startswith("- ") and _key(line[2:]) in drop)]
+
+
 def extract_body(tree: HtmlElement, url: str | None, settings: Settings) -> list[str]:
     """The article's text blocks, one per line, before rassegna's own cleanup."""
     prose = prose_paragraphs(tree)
     lines = _best_extraction(tree, url, settings, prose)
     if settings.favor_precision:
         lines = same_kind_paragraphs(tree, lines, prose)
-    return lines + continuation(tree, lines, prose)
+    return without_link_lists(tree, lines + continuation(tree, lines, prose))
 
 
 def _best_extraction(tree: HtmlElement, url: str | None, settings: Settings,

@@ -69,3 +69,13 @@ def test_body_restores_paragraphs_precision_mode_dropped_for_their_links():
     assert text.count("Road crews worked") == 1
     assert "Read more" not in text and "flooded street" not in text
     assert "Late snow" not in text and "Copyright" not in text
+
+
+def test_body_drops_a_list_of_linked_headlines_but_keeps_the_articles_own_list():
+    # "- Transport: <a>Bus fares rise…</a>" between paragraphs is a related-stories list
+    text = body_of("body_related_link_list.html")
+    assert "Bus fares rise" not in text and "Ferry terminal to get" not in text
+    assert "What the tram will really cost" not in text
+    assert "- laying the tracks and building the stops, in 2026 and 2027;" in text
+    assert "- test runs for six months before the first passengers board" in text
+    assert text.endswith("two thirds of residents supported the tram.")
