@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import timezone as dt_timezone
 from typing import Any
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from . import datetext, jsonld
@@ -36,6 +37,8 @@ GENERIC_META = ("date", "dc.date")
 MODIFIED_META = ("article:modified_time", "og:updated_time", "og:article:modified_time",
                  "datemodified", "article.updated", "modified_time", "lastmod",
                  "dcterms.modified", "dc.date.modified", "last-modified")
+# compiled once: ElementPath's iterfind walks the tree in Python, ten times slower
+_ITEMPROP_PUBLISHED = etree.XPath("//*[@itemprop='datePublished']")
 _DAY_ONLY = re.compile(r"^\s*\d{4}-?\d{2}-?\d{2}\s*$")
 _META_PUNCT = re.compile(r"[\s:_.-]+")
 # JSON-LD objects other than articles whose datePublished is the page's own: the page itself,
@@ -264,7 +267,7 @@ def _published_claims(page: PageMeta, tree: HtmlElement,
             yield claim(stamp, "meta", generic)
         if not generic:
             stamp = _first_parsed(el.get("datetime") or el.get("content")
-                                  for el in tree.iterfind(".//*[@itemprop='datePublished']"))
+                                  for el in _ITEMPROP_PUBLISHED(tree))
             if stamp:
                 yield claim(stamp, "meta")
 
