@@ -38,7 +38,12 @@ READ_ALSO = re.compile(
     r"noticias\s+relacionadas|articoli\s+correlati|articles\s+liés|weitere\s+artikel|"
     r"see\s+more|don['’]t\s+miss|non\s+perdere|à\s+ne\s+pas\s+manquer|nicht\s+verpassen|"
     r"no\s+te\s+pierdas|approfondisci|approfondimenti|vedi\s+anche|guarda\s+anche|"
-    r"ver\s+más|siehe\s+auch)\b", _I)
+    r"ver\s+más|siehe\s+auch|read\s+next|"
+    # pl, nl, pt, sv/no/da, cs, ru, zu
+    r"czytaj\s+(?:więcej|też|także|również)|zobacz\s+(?:też|także|również)|lees\s+(?:ook|meer)|"
+    r"leia\s+(?:também|mais)|veja\s+também|läs\s+(?:också|mer)|les\s+(?:også|mer)|"
+    r"læs\s+(?:også|mere)|čtěte\s+(?:také|též)|читайте\s+также|читать\s+также|"
+    r"funda\s+olunye\s+udaba)\b", _I)
 # a whole line that is a subscription or consent button ("Abbonati", "Accetta tutti")
 BUTTON = re.compile(
     r"^(?:(?:abbonati|abbonarsi|subscribe|s['’]abonner|abonnez-vous|abonnieren|suscríbete|"
@@ -64,12 +69,13 @@ FOLLOW = re.compile(
 FOLLOW_US = re.compile(r"\bfollow\s+(?:us|him|her|me|them)\s+on\s+(?:twitter|facebook|instagram|"
                        r"linkedin|x|youtube|tiktok|threads|bluesky)\b", _I)
 CONTACT = re.compile(r"\S+@\S+\.\w{2,}")
-CONTACT_CUE = re.compile(r"\b(?:reach|reached|contact|tips?|email|e-mail|scrivi|contatta|écrivez|"
+CONTACT_CUE = re.compile(r"\b(?:reach|reached|contact|tips?|email|e-mail|in\s+touch|scrivi|contatta|écrivez|"
                          r"contactez|kontakt|schreiben|escribe|contacta)\b", _I)
 SHORTCODE = re.compile(r"^\[(\w+)\b[^\]]*\].*\[/\1\]$")
 AGENCY_CREDIT = re.compile(
     r"^\(?(?:additional\s+)?(?:reporting|writing)\s+by\b.*\b(?:editing|writing|reporting)\s+by\b"
-    r"|\bcontributed\s+reporting\b", _I)
+    r"|\bcontributed\s+reporting\b|\bcontributed\s+to\s+this\s+(?:report|story|article)\W*$"
+    r"|^\W*additional\s+reporting\s+(?:by|from)\b", _I)
 UPDATED_STAMP = re.compile(
     r"^(?:updated|last\s+updated|aggiornato|ultimo\s+aggiornamento|mis\s+à\s+jour|actualisé|"
     r"aktualisiert|zuletzt\s+aktualisiert|actualizado)\b\W*(?:at|on|il|alle|le|à|am|um|el|a\s+las)?\s*\d", _I)
@@ -99,7 +105,8 @@ COOKIE_ACTION = re.compile(
     r"configuración\s+de\s+cookies", _I)
 PHOTO_CREDIT = re.compile(
     r"^[(\[]?\s*(?:foto|photo|photos|fotos|bild|image|images|credit|credits|crédit|crédits|"
-    r"quelle|fuente|ph|fotografia|getty\s+images|imago|source|fonte|créditos?|crediti|credito)\s*(?:[:©/]|\s+di\s|\s+by\s|\s+de\s)",
+    r"quelle|fuente|ph|fotografia|getty\s+images|imago|source|fonte|créditos?|crediti|credito|"
+    r"фото|fot|zdjęcie)\s*(?:[:©/]|\s+di\s|\s+by\s|\s+de\s)",
     _I)
 COPYRIGHT = re.compile(r"^(?:©|\(c\)|copyright\b)", _I)
 ADVERT = re.compile(
@@ -111,6 +118,19 @@ ADVERT = re.compile(
 TAG_LINE = re.compile(r"^(?:tags?|argomenti|temi|mots[- ]clés|thèmes|themen|schlagwörter|"
                       r"etiquetas|temas|topics|filed\s+under|posted\s+in|archiviato\s+in|"
                       r"categories|categorie|catégories|kategorien|categorías)\s*:", _I)
+# what a paywall leaves of an article: "Il vous reste 57% de cet article à lire", "… for subscribers"
+PAYWALL = re.compile(
+    r"\bil\s+vous\s+reste\s+[\d.,]+\s*%|\bla\s+suite\s+est\s+réservée\s+aux\s+abonnés|"
+    r"\b(?:article|contenu)\s+(?:est\s+)?réservé\s+aux\s+abonnés|"
+    r"\b(?:article|story|content)\s+is\s+(?:only\s+)?(?:available|reserved|exclusive)\s+(?:to|for)\s+"
+    r"(?:subscribers|members)|\bsubscribe\s+to\s+(?:continue|keep)\s+reading|"
+    r"\bartikel\s+ist\s+(?:nur\s+)?für\s+abonnenten|\b(?:contenido|artículo)\s+(?:es\s+)?exclusivo\s+"
+    r"para\s+suscriptores|\bsuscripción\s+se\s+está\s+usando\s+en\s+otro\s+dispositivo|"
+    r"\barticolo\s+(?:è\s+)?riservato\s+agli\s+abbonati", _I)
+# "Get the latest news in your inbox": a newsletter prompt that does not say "newsletter"
+INBOX = re.compile(r"\b(?:in|to|into)\s+your\s+inbox\b", _I)
+# "> Headline" / ">> Headline": a teaser link set as a line of its own
+TEASER_ARROW = re.compile(r"^>{1,2}\s*\w")
 BYLINE = re.compile(r"^(?:by|di|par|von|por|a\s+cura\s+di)\s+\S", _I)
 
 
@@ -142,6 +162,8 @@ def is_boilerplate(line: str, max_chars: int) -> bool:
     if (SHORTCODE.match(text) or AGENCY_CREDIT.search(text)) and len(text) < 200:
         return True
     if PHOTO_CREDIT.match(text) and len(text) < 120:
+        return True
+    if PAYWALL.search(text) or ((INBOX.search(text) or TEASER_ARROW.match(text)) and len(text) < 200):
         return True
     if COPYRIGHT.match(text) and len(text) < 160:
         return True

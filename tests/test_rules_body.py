@@ -79,3 +79,16 @@ def test_body_drops_a_list_of_linked_headlines_but_keeps_the_articles_own_list()
     assert "- laying the tracks and building the stops, in 2026 and 2027;" in text
     assert "- test runs for six months before the first passengers board" in text
     assert text.endswith("two thirds of residents supported the tram.")
+
+
+def test_body_drops_short_chrome_lines_in_more_languages():
+    # read-also labels (pl "Czytaj więcej", "READ NEXT:"), a Cyrillic photo credit, a "> teaser",
+    # an inbox prompt, a contact call, a paywall notice, a reporting credit
+    text = body_of("body_boilerplate_phrases.html")
+    for chrome in ("Czytaj", "Фото", "Old maps of the river", "every morning", "READ NEXT",
+                   "Get in touch", "Il vous reste", "Additional reporting"):
+        assert chrome not in text, chrome
+    # long paragraphs that mention an inbox, and a quotation in »…«, are text
+    assert "in their inbox every month" in text
+    assert "»Wir haben lange darauf gewartet«" in text
+    assert text.endswith("on Thursdays throughout the summer.")
