@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import signal
 import time
-from typing import Any
+from typing import Any, cast
 
 from crawler.fleet.protocol import (
     Keys,
@@ -124,7 +124,7 @@ class Ingest:
 
     def take(self) -> list[bytes]:
         """Left-overs of a previous ingest first, else up to ``batch`` new items (LMOVE)."""
-        left = self.server.lrange(self.keys.processing, 0, -1)
+        left = cast(list[bytes], self.server.lrange(self.keys.processing, 0, -1))
         if left:
             return left
         pipe = self.server.pipeline()

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from rassegna.cli import cli
 from rassegna.sample_site import PAGES_DIR, load_manifest
-from tests.conftest import REPO, rassegna
+from tests.helpers import REPO, rassegna
 
 MANIFEST = load_manifest()
 MISTRAL = next(a for a in MANIFEST["articles"] if "microsoft-mistral" in a["path"])
@@ -80,7 +80,6 @@ def test_every_command_and_sources_key_is_documented_in_the_readme() -> None:
 
 def test_reextract_waits_for_no_crawl_it_exits_3_while_the_archive_is_locked(tmp_path) -> None:
     from archive import Archive
-    from tests.conftest import rassegna
 
     db = tmp_path / "a.db"
     with Archive(db) as archive, archive.lock():

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, rassegna
+from tests.helpers import REPO, rassegna
 
 
 @pytest.fixture

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from crawler.fleet.connection import FleetUnavailable, check, server_from_settings
+from scrapy_redis.connection import get_redis_from_settings
+
+from crawler.fleet.connection import FleetUnavailable, check
 
 _SCHEDULER = "crawler.fleet.scheduler.RunScheduler"
 _QUEUE = "crawler.fleet.queue.LeasedPriorityQueue"
@@ -59,7 +61,7 @@ class FleetAddon:
         if not configure_fleet(settings):
             return
         try:
-            check(server_from_settings(settings), settings["REDIS_URL"])
+            check(get_redis_from_settings(settings), settings["REDIS_URL"])
         except FleetUnavailable as exc:
             # Nothing has started yet: later, Scrapy would print four tracebacks instead.
             raise SystemExit(f"Error: {exc}") from None

@@ -6,7 +6,6 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
-from scrapy_redis.connection import get_redis_from_settings
 
 
 class FleetUnavailable(Exception):
@@ -51,9 +50,3 @@ def client(url: str) -> redis.Redis:
 def connect(url: str) -> redis.Redis:
     """A client of the Redis at ``url`` that answered a PING (``FleetUnavailable`` otherwise)."""
     return check(client(url), url)
-
-
-def server_from_settings(settings: Any) -> redis.Redis:
-    """The worker's client, built as scrapy-redis builds its own (``REDIS_URL``,
-    ``REDIS_PARAMS``); not yet connected."""
-    return get_redis_from_settings(settings)

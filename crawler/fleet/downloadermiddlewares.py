@@ -10,6 +10,7 @@ from scrapy import Request
 
 from crawler.fleet import lua
 from crawler.fleet.worker import FleetWorker
+from crawler.scrapy_compat import download_slot
 
 
 class FleetPolitenessMiddleware:
@@ -36,11 +37,9 @@ class FleetPolitenessMiddleware:
         """Seconds between two fetches of the request's host, fleet-wide."""
         host = urlsplit(request.url).hostname or ""
         delay = max(self.default, float(self.slots.get(host, {}).get("delay", 0) or 0))
-        downloader = getattr(self.crawler.engine, "downloader", None)
-        if downloader is not None:
-            slot = downloader.slots.get(downloader.get_slot_key(request))
-            if slot is not None:
-                delay = max(delay, slot.delay)
+        slot = download_slot(self.crawler, request)
+        if slot is not None:
+            delay = max(delay, slot.delay)
         return delay
 
     async def process_request(self, request: Request, spider: Any = None) -> None:

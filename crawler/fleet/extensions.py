@@ -11,6 +11,7 @@ from scrapy.exceptions import DontCloseSpider
 from twisted.python.failure import Failure
 
 from crawler.fleet.worker import LEASE, FleetWorker
+from crawler.scrapy_compat import wake_engine
 
 logger = logging.getLogger(__name__)
 
@@ -51,9 +52,7 @@ class FleetExtension:
         except Exception as exc:  # Redis hiccup: the next tick tries again
             logger.warning("fleet heartbeat failed: %s", exc)
         # Scrapy re-polls an empty scheduler only every 5 s; others' requests may be waiting.
-        slot = getattr(self.crawler.engine, "_slot", None)
-        if slot is not None:
-            slot.nextcall.schedule()
+        wake_engine(self.crawler)
 
     def item_done(self, item: Any, response: Any = None, spider: Any = None, **kw: Any) -> None:
         request = getattr(response, "request", None)

@@ -9,8 +9,9 @@ import time
 import uuid
 from typing import Any
 
+from scrapy_redis.connection import get_redis_from_settings
+
 from crawler.fleet import lua
-from crawler.fleet.connection import server_from_settings
 from crawler.fleet.protocol import (
     Keys,
     add_run_stats,
@@ -36,7 +37,7 @@ class FleetWorker:
     def __init__(self, crawler: Any) -> None:
         settings = crawler.settings
         self.crawler = crawler
-        self.server = server_from_settings(settings)
+        self.server = get_redis_from_settings(settings)
         self.keys = Keys(prefix_of(settings))
         self.ttl = settings.getfloat("RASSEGNA_WORKER_TTL", 15.0)
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -149,6 +150,7 @@ class FleetWorker:
 
     def leave(self, stats: dict[str, Any], reason: str) -> bool:
         """Add this worker's stats to the run and leave it; True if it was the last one out."""
+        assert self.run is not None, "not in a run"
         pipe = self.server.pipeline()
         add_run_stats(pipe, self.keys, self.run, stats)
         pipe.rpush(self.keys.items, encode_message({
