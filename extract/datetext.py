@@ -41,7 +41,7 @@ ABSOLUTE_DATE = re.compile(
     r"(?:\b\d{1,2}(?:\.|º|°|er|st|nd|rd|th)?\s+(?:de\s+)?(?:" + _MONTH + r")\.?,?\s+(?:de\s+|del\s+)?"
     + _YEAR + r"\b"
     + r"|\b(?:" + _MONTH + r")\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+" + _YEAR + r"\b"
-    + r"|\b\d{1,2}[./-]\d{1,2}[./-]" + _YEAR + r"\b"
+    + r"|\b\d{1,2}(?:\.\s?|[/-])\d{1,2}(?:\.\s?|[/-])" + _YEAR + r"\b"
     + r"|\b" + _YEAR + r"-\d{2}-\d{2}\b)" + _TIME,
     re.IGNORECASE,
 )
@@ -129,7 +129,8 @@ def _relative(span: str, language: str, fetched_at: datetime | None,
     return Stamp(datetime(day.year, day.month, day.day), False)
 
 
-_NUMERIC = re.compile(r"(\d{1,2})([./-])(\d{1,2})\2((?:19|20)\d{2})\b(.*)", re.DOTALL)
+# "4. 2. 2022": typeset dotted dates (German, Czech, Polish…) put a space after each dot
+_NUMERIC = re.compile(r"(\d{1,2})([./-])\s?(\d{1,2})\2\s?((?:19|20)\d{2})\b(.*)", re.DOTALL)
 _SPAN_CLOCK = re.compile(r"(\d{1,2})(?::|h|\.(?=\d{2}\s*uhr))(\d{2})(?:\s*([ap])\.?\s?m\b)?",
                          re.IGNORECASE)
 

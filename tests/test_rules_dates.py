@@ -182,3 +182,8 @@ def test_a_generic_date_meta_stands_against_a_list_of_printed_event_dates():
 def test_itemprop_date_published_comes_before_a_generic_date_meta():
     r = extract_page("generic_meta_after_itemprop")
     assert (r.published_day, r.date_source) == ("2024-01-27", "meta")
+
+
+def test_a_dotted_date_typeset_with_spaces_after_the_dots_is_read_day_first():
+    r = extract_page("spaced_dotted_date")
+    assert (r.published_day, r.date_source) == ("2022-02-04", "text")
