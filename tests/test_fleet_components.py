@@ -118,3 +118,32 @@ def test_a_worker_reads_the_known_urls_ingest_published(worker) -> None:
                                   [Source(name="s", start_urls=["https://x.org/"])])
     assert known == {"https://x.org/a": {"etag": '"e1"', "last_modified": None,
                                          "last_seen_at": "2024-03-01", "content_hash": "h"}}
+
+
+def test_ingest_takes_the_prefix_option(tmp_path: Path, redis_url: str) -> None:  # noqa: F811
+    import redis
+
+    from tests.helpers import rassegna
+
+    server = redis.Redis.from_url(redis_url)
+    server.rpush(Keys("other").items, encode_message(
+        {"kind": "run_start", "run": "r1", "settings": {}, "sources": []}))
+    db = tmp_path / "a.db"
+    result = rassegna("ingest", "--db", str(db), "--redis", redis_url, "--prefix", "other",
+                      "--once", timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert server.llen(Keys("other").items) == 0
+    assert server.hget(Keys("other").archive_runs, "r1") == b"1"
+
+
+def test_ingest_exits_3_in_one_line_while_the_archive_is_locked(
+        tmp_path: Path, redis_url: str) -> None:  # noqa: F811
+    from archive import Archive
+    from tests.helpers import rassegna
+
+    db = tmp_path / "a.db"
+    with Archive(db) as archive, archive.lock():
+        result = rassegna("ingest", "--db", str(db), "--redis", redis_url, "--once", timeout=60)
+    assert result.returncode == 3
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1 and "lock" in errors[0] and "Traceback" not in result.stderr
