@@ -159,7 +159,10 @@ class Ingest:
 
     def _decode(self, payload: bytes) -> dict[str, Any] | None:
         try:
-            return decode_message(payload)
+            message = decode_message(payload)
+            if message.get("kind") in CONTROL and not isinstance(message.get("run"), str):
+                raise RejectedPayload(f"a {message['kind']} message without its run")
+            return message
         except RejectedPayload as exc:
             logger.error("dropped an item from %s that is not rassegna's: %s (%r)",
                          self.keys.items, exc, payload[:60])

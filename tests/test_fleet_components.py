@@ -57,14 +57,15 @@ def test_ingest_drops_a_planted_pickle_and_ingests_the_rest(
     keys = Keys()
     for payload in planted_payloads(tmp_path).values():
         server.rpush(keys.items, payload)
+    server.rpush(keys.items, encode_message({"kind": "run_end"}))  # whose run?
     server.rpush(keys.items, encode_message({"kind": "run_start", "run": "r1",
                                              "settings": {"DOWNLOAD_DELAY": 1.0},
                                              "sources": []}))
     ingest = Ingest(str(tmp_path / "a.db"), redis_url)
     with caplog.at_level(logging.ERROR):
-        assert ingest.run(once=True) == 3
+        assert ingest.run(once=True) == 4
     assert server.llen(keys.items) == 0 and server.llen(keys.processing) == 0
-    assert len([r for r in caplog.records if "not rassegna's" in r.getMessage()]) == 2
+    assert len([r for r in caplog.records if "not rassegna's" in r.getMessage()]) == 3
     assert not (tmp_path / "ran").exists()
     from archive import Archive
 

@@ -127,3 +127,10 @@ def test_sources_travel_as_the_archive_mirrors_them(tmp_path: Path) -> None:
             rows.append(archive.conn.execute(
                 "select start_urls, allow, revisit, config from sources").fetchall())
     assert rows[0] == rows[1]
+
+
+@pytest.mark.parametrize("text", ['{"$bytes": 12}', '{"$bytes": "@@"}', '{"$map": 5}',
+                                  '{"$map": [[1]]}', '[1, 2]', 'not json'])
+def test_a_malformed_message_is_rejected_not_raised(text: str) -> None:
+    with pytest.raises(RejectedPayload):
+        decode_message(zstandard.ZstdCompressor().compress(text.encode()))

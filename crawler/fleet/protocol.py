@@ -95,7 +95,7 @@ def loads(data: bytes | str) -> Any:
     """The inverse of ``dumps``; ``RejectedPayload`` for anything else."""
     try:
         return json.loads(data, object_hook=_from_json)
-    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
+    except (ValueError, TypeError, binascii.Error) as exc:  # TypeError: a tag's bad value
         raise RejectedPayload(f"not JSON data ({exc.__class__.__name__}: {exc})") from None
 
 
