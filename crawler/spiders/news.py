@@ -77,16 +77,6 @@ class NewsSpider(scrapy.Spider):
         self.known: dict[str, dict[str, Any]] = {}
 
     @classmethod
-    def update_settings(cls, settings: Any) -> None:
-        super().update_settings(settings)
-        # `-s REDIS_URL=...` (Scrapyd, `scrapy crawl news`) makes this run a fleet worker just
-        # as `rassegna crawl --redis URL` does; configure_redis is idempotent.
-        if settings.get("REDIS_URL"):
-            from crawler.distributed import configure_redis
-
-            configure_redis(settings, settings.get("REDIS_URL"))
-
-    @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         # Settings are not frozen yet: the run's arguments are published there for the
@@ -127,7 +117,7 @@ class NewsSpider(scrapy.Spider):
 
     def _load_known_urls(self) -> dict[str, dict[str, Any]]:
         if self.crawler.settings.get("REDIS_URL"):  # a fleet worker: ingest publishes them
-            from crawler.distributed import known_urls_from_redis
+            from crawler.fleet.known import known_urls_from_redis
             return known_urls_from_redis(self.crawler.settings, self.sources)
         known: dict[str, dict[str, Any]] = {}
         with Archive(self.crawler.settings.get("ARCHIVE_DB")) as archive:
