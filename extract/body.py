@@ -20,6 +20,7 @@ from lxml import etree
 from lxml import html as lxml_html
 from lxml.html import HtmlElement
 
+from .boilerplate import is_boilerplate
 from .settings import Settings
 
 LOGGER = logging.getLogger(__name__)
@@ -247,9 +248,18 @@ def _cut_from(line: str, key: str) -> bool:
 def _line_of(key: str, keys: list[str]) -> int | None:
     """The extracted line holding this paragraph (whole, split at a <br>, or cut), if any."""
     for index, line in enumerate(keys):
-        if line and (key in line or (len(line) >= 20 and line in key) or _cut_from(line, key)):
+        if line and ((len(key) >= 20 and key in line) or (len(line) >= 20 and line in key)
+                     or _cut_from(line, key)):
             return index
     return None
+
+
+_HEADINGS = ("h2", "h3", "h4", "h5", "h6")
+# a "Read also:" label precision dropped stays dropped (cleanup would take the next line with it)
+_CHROME_CHARS = 220
+# the body's paragraphs and the sub-headings among them, in document order
+_PARAGRAPHS_AND_HEADINGS = etree.XPath(
+    ".//p[@class=$cls] | " + " | ".join(f".//{tag}" for tag in _HEADINGS))
 
 
 def same_kind_paragraphs(tree: HtmlElement, lines: list[str], prose: Prose) -> list[str]:
@@ -273,17 +283,22 @@ def same_kind_paragraphs(tree: HtmlElement, lines: list[str], prose: Prose) -> l
         return lines
     if cls:
         scope = _common_ancestor(kin)
-        candidates = _same_class(scope, "p", cls) if scope is not None else []
+        if scope is None:
+            return lines
+        candidates = _PARAGRAPHS_AND_HEADINGS(scope, cls=cls)
     else:  # classless paragraphs: only the siblings of the body's own
         parents = {p.getparent() for p in kin}
         if len(parents) != 1:
             return lines
         scope = parents.pop()
-        candidates = [p for p in scope.iterchildren("p") if not p.get("class")]
+        candidates = [el for el in scope.iterchildren("p", *_HEADINGS)
+                      if el.tag != "p" or not el.get("class")]
+    parents = {p.getparent() for p in kin}  # a sub-heading stands beside the paragraphs
     inserts: dict[int, list[str]] = {}
     replaced: dict[int, str] = {}
     last = -1  # the line of the latest body paragraph met in document order
-    pending: list[str] = []  # dropped since then: restored once a body paragraph follows
+    # dropped since then (text, is a heading): restored once a body paragraph follows
+    pending: list[tuple[str, bool]] = []
     for p in candidates:
         text = _norm(p.text_content())
         key = _key(text)
@@ -297,10 +312,15 @@ def same_kind_paragraphs(tree: HtmlElement, lines: list[str], prose: Prose) -> l
                 replaced[index] = text  # the paragraph whole, with the link precision cut
         if index is not None:
             if last >= 0 and pending:
-                inserts.setdefault(last, []).extend(pending)
+                inserts.setdefault(last, []).extend(text for text, _ in pending)
             last, pending = max(last, index), []
-        elif _restorable(p, text, scope):
-            pending.append(text)
+        elif _restorable(p, text, scope) and not is_boilerplate(text, _CHROME_CHARS):
+            heading = p.tag != "p"
+            if heading and p.getparent() not in parents:
+                continue  # the headline of a card, a gallery or a podcast box, not of the text
+            if pending and pending[-1][1]:
+                pending.pop()  # a heading followed by another heading heads no text
+            pending.append((text, heading))
     if not inserts and not replaced:
         return lines
     out = []

@@ -92,3 +92,19 @@ def test_body_drops_short_chrome_lines_in_more_languages():
     assert "in their inbox every month" in text
     assert "»Wir haben lange darauf gewartet«" in text
     assert text.endswith("on Thursdays throughout the summer.")
+
+
+def test_body_restores_sub_headings_dropped_between_its_paragraphs():
+    # trafilatura sometimes drops every sub-heading of a body (seen on live tickers and long
+    # reads); a heading beside the body's paragraphs is put back, a gallery's title is not
+    from extract.body import prose_paragraphs, same_kind_paragraphs
+    from extract.parse import parse_html
+
+    tree = parse_html((PAGES / "body_dropped_subheadings.html").read_bytes(), None, 10**7)
+    prose = prose_paragraphs(tree)
+    paragraphs = [text for _, text in prose]  # what the extraction kept: paragraphs only
+    lines = same_kind_paragraphs(tree, paragraphs, prose)
+    assert lines[1] == "06.20: Yields below the average"
+    assert lines[4] == "07.45: Water for the autumn crops"
+    assert "Pictures of the harvest" not in lines
+    assert [line for line in lines if line in paragraphs] == paragraphs
