@@ -117,13 +117,14 @@ def _parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--redis", "redis_url", required=True, metavar="redis://HOST:PORT/DB",
               help="The Redis that crawl workers started with `rassegna crawl --redis` write to.")
 @click.option("--prefix", metavar="PREFIX",
-              help="Key prefix of the fleet  [default: the RASSEGNA_REDIS_PREFIX setting, "
-                   "rassegna].")
+              help="The fleet's key prefix (default: the RASSEGNA_REDIS_PREFIX setting, "
+                   "rassegna).")
 @click.option("--once", is_flag=True, help="Stop when the queue is empty instead of waiting.")
 def ingest(db_path: str, redis_url: str, prefix: str | None, once: bool) -> None:
     """The single archive writer of a distributed crawl: drain workers' items into the archive.
 
     Safe to stop and restart: an item leaves Redis only after its batch is committed.
+    Exit status: 0 done, 1 Redis unreachable or refusing, 3 another process holds the archive.
 
     \b
     Example:
