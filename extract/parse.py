@@ -82,7 +82,24 @@ def parse_html(data: bytes | str, charset: str | None, max_bytes: int) -> html.H
         return None
     if root is None or not isinstance(root, html.HtmlElement):
         return None
+    if "<ruby" in text or "<RUBY" in text:
+        inline_ruby(root)
     return root
+
+
+def inline_ruby(root: html.HtmlElement) -> None:
+    """Ruby annotations (furigana) as the inline text a browser without ruby shows:
+    `<ruby>尹錫悦<rp>（</rp><rt>ユンソンニョル</rt><rp>）</rp></ruby>` → 尹錫悦（ユンソンニョル）.
+
+    trafilatura does not know the tags: it breaks the paragraph around each name read in
+    ruby and drops the reading. A reading without its <rp> parentheses gets them, or it
+    would run into the word it reads.
+    """
+    for rt in root.iter("rt"):
+        before = rt.getprevious()
+        if (before is None or before.tag != "rp") and (rt.text or "").strip() and not len(rt):
+            rt.text = f"（{rt.text.strip()}）"
+    etree.strip_tags(root, "ruby", "rb", "rp", "rt", "rtc")
 
 
 MAX_DEPTH = 256  # libxml2's nesting limit without XML_PARSE_HUGE

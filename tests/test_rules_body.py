@@ -108,3 +108,13 @@ def test_body_restores_sub_headings_dropped_between_its_paragraphs():
     assert lines[4] == "07.45: Water for the autumn crops"
     assert "Pictures of the harvest" not in lines
     assert [line for line in lines if line in paragraphs] == paragraphs
+
+
+def test_body_reads_ruby_annotations_inline():
+    # <ruby>汐見<rp>（</rp><rt>しおみ</rt><rp>）</rp></ruby>: one paragraph, the reading kept
+    # in parentheses (added where the page gives no <rp>), each paragraph once and whole
+    text = body_of("body_ruby_annotations.html")
+    lines = text.split("\n\n")
+    assert len(lines) == 4
+    assert "港町の 汐見（しおみ） 地区で" in lines[0]
+    assert "地元の 漁協（ぎょきょう） が屋台" in lines[1]
