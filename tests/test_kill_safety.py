@@ -1,9 +1,9 @@
 """Nothing lost: ``rassegna crawl`` SIGKILLed three times (whole process group), then finished.
 
 A 500-article site on 127.0.0.1 is crawled once without interruption (the reference), and
-(concurrently) once more into another archive that is killed early (as soon as its run row exists), mid-run
-(after 120 articles are stored) and mid-write (while its writer holds SQLite's write lock,
-with 240+ articles stored), then run to the end. The archive must pass ``PRAGMA
+(concurrently) once more into another archive that is killed early (as soon as its run row
+exists), mid-run (after 120 articles are stored) and mid-write (while its writer holds
+SQLite's write lock, with 240+ articles stored), then run to the end. The archive must pass ``PRAGMA
 integrity_check``, hold exactly the reference's articles (url, title, text), once each, list
 the three killed runs as ``interrupted``, and the lock of each dead run must not block the next.
 """
@@ -72,8 +72,8 @@ def run_started(db: Path) -> bool:
     try:
         conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.5)
         try:
-            row = conn.execute("select count(*) from crawl_runs where status = 'running'").fetchone()
-            return bool(row[0])
+            running = "select count(*) from crawl_runs where status = 'running'"
+            return bool(conn.execute(running).fetchone()[0])
         finally:
             conn.close()
     except sqlite3.OperationalError:
