@@ -454,7 +454,8 @@ def test_links_of_article_pages_are_followed_up_to_max_depth(tmp_path: Path) -> 
 
 # --- the spider in-process: link following and the settings it publishes --------------------
 
-def _spider(tmp_path: Path, **source_fields: object):  # noqa: ANN202 - test helper
+def _spider(tmp_path: Path, pipelines: dict | None = None,  # noqa: ANN202 - test helper
+            **source_fields: object):
     from scrapy.crawler import Crawler
     from scrapy.settings import Settings
     from scrapy.statscollectors import MemoryStatsCollector
@@ -465,6 +466,8 @@ def _spider(tmp_path: Path, **source_fields: object):  # noqa: ANN202 - test hel
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.set("ARCHIVE_DB", str(tmp_path / "a.db"))
+    if pipelines is not None:
+        settings.set("ITEM_PIPELINES", pipelines)
     crawler = Crawler(NewsSpider, settings)
     site = Source(name="site", start_urls=["http://127.0.0.1:8001/", "http://[::1]:8002/"],
                   **source_fields)
@@ -544,3 +547,16 @@ def test_a_page_at_max_depth_is_extracted_without_waiting_for_links(tmp_path: Pa
 
     (item,) = asyncio.run(run())
     assert item.links is None
+
+
+def test_without_the_extract_pipeline_the_spider_reads_the_links_itself(tmp_path: Path) -> None:
+    import asyncio
+
+    spider = _spider(tmp_path, pipelines={"crawler.pipelines.ArchivePipeline": 800})
+    page = "http://127.0.0.1:8001/2024/03/01/a.html"
+
+    async def run() -> list:
+        return [out async for out in spider.parse_page(_article_response(page, ["/x.html"]))]
+
+    item, request = asyncio.run(run())  # no one to wait for: it does not hang
+    assert item.links is None and request.url == "http://127.0.0.1:8001/x.html"

@@ -26,7 +26,9 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import Response, TextResponse
+from scrapy.utils.conf import build_component_list
 from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.misc import load_object
 from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 from w3lib.encoding import http_content_type_encoding
@@ -39,6 +41,7 @@ from crawler.errors import describe_failure
 from crawler.feeds import feed_links, parse_feed
 from crawler.items import FailureItem, NotModifiedItem, PageItem
 from crawler.links import page_links
+from crawler.pipelines import ExtractPipeline
 from crawler.sitemaps import parse_sitemap, robots_sitemaps
 from crawler.sources import Source, load_sources, select_sources, sources_from_urls
 from crawler.urls import site_root, slot_key
@@ -75,6 +78,7 @@ class NewsSpider(scrapy.Spider):
         self.requested_per_source: Counter[str] = Counter()
         self.hints: dict[str, dict[str, Any]] = {}
         self.known: dict[str, dict[str, Any]] = {}
+        self.worker_reads_links = True
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -94,6 +98,8 @@ class NewsSpider(scrapy.Spider):
                     slots.setdefault(slot_key(host), {"delay": source.delay})
         if slots:
             settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
+        # Without ExtractPipeline (a custom ITEM_PIPELINES) nobody would hand the links back.
+        spider.worker_reads_links = _has_component(settings, "ITEM_PIPELINES", ExtractPipeline)
         return spider
 
     # --- start ----------------------------------------------------------------------------
@@ -210,12 +216,13 @@ class NewsSpider(scrapy.Spider):
         if not extracted:
             self.crawler.stats.inc_value("rassegna/non_articles")
             return
-        item = self._page_item(response, url, source, now, follow=follow)
+        item = self._page_item(response, url, source, now,
+                               follow=follow and self.worker_reads_links)
         yield item
-        if item.links is not None:
+        if follow:
             # An article page is parsed once, by the extraction worker, which reads its links
             # from that tree; for the rare page it could not, they are read here.
-            links = await item.links
+            links = None if item.links is None else await item.links
             if links is None:
                 links = _links(response, source)
             for request in self._follow(links, source, hops + 1):
@@ -343,6 +350,11 @@ def _links(response: TextResponse, source: Source) -> Iterable[str]:
     # What LinkExtractor(deny=source.deny, unique=True) finds, filtered by same_site() (it
     # compares host *and port*, unlike allow_domains), at a third of its cost: crawler/links.py.
     return page_links(response, source.deny, source.hosts)
+
+
+def _has_component(settings: Any, name: str, cls: type) -> bool:
+    return any(load_object(path) is cls
+               for path in build_component_list(settings.getwithbase(name)))
 
 
 def _page_hints(hints: dict[str, Any], source: Source) -> dict[str, Any]:
