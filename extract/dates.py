@@ -4,6 +4,9 @@ Order of trust: JSON-LD and <meta>/itemprop (`json-ld`, `meta`), `<time datetime
 (`time-element`), the crawler's feed/sitemap date (`hint`), the URL (`url`), and last
 the visible text near the headline read with dateparser (`text`). Copyright lines,
 cookie banners, footers, related-article lists and the fetch time are never evidence.
+When the markup's own claims disagree on the day (JSON-LD against meta, a generic `date`
+meta, a "published" stamp that is only the last change), the date printed near the
+headline settles it (`_settle`).
 """
 
 from __future__ import annotations
