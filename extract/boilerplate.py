@@ -43,7 +43,9 @@ READ_ALSO = re.compile(
     r"czytaj\s+(?:więcej|też|także|również)|zobacz\s+(?:też|także|również)|lees\s+(?:ook|meer)|"
     r"leia\s+(?:também|mais)|veja\s+também|läs\s+(?:också|mer)|les\s+(?:også|mer)|"
     r"læs\s+(?:også|mere)|čtěte\s+(?:také|též)|читайте\s+также|читать\s+также|"
-    r"funda\s+olunye\s+udaba)\b", _I)
+    r"funda\s+olunye\s+udaba|"
+    # ja, zh, ko
+    r"おすすめ情報|関連記事|あわせて読みたい|相关阅读|相关新闻|推荐阅读|延伸阅读|관련\s*기사)\b", _I)
 # a whole line that is a subscription or consent button ("Abbonati", "Accetta tutti")
 BUTTON = re.compile(
     r"^(?:(?:abbonati|abbonarsi|subscribe|s['’]abonner|abonnez-vous|abonnieren|suscríbete|"
@@ -54,7 +56,7 @@ BUTTON = re.compile(
     r"(?:\s+(?:tutti|tutto|all|tout|alle|todo|todas|le\s+preferenze|preferences|les\s+cookies|"
     r"cookies?|einstellungen|preferencias|i\s+cookie))?)[\s.!]*$", _I)
 SHARE_PROMPT = re.compile(
-    r"^(?:like\s+this\s+(?:story|article)|share\s+(?:this|it)\b|condividi\s+(?:questo|l['’]articolo)|"
+    r"^(?:like\s+this\s+(?:story|article)|分享(?:到|给|让)|share\s+(?:this|it)\b|condividi\s+(?:questo|l['’]articolo)|"
     r"partagez\s+cet|teilen\s+sie\s+(?:diesen|den)|comparte\s+(?:esta|este))", _I)
 COMMENTS = re.compile(
     r"^(?:\d+\s+)?(?:comments?|commenti|commentaires?|kommentare?|comentarios?|"
@@ -108,6 +110,12 @@ PHOTO_CREDIT = re.compile(
     r"quelle|fuente|ph|fotografia|getty\s+images|imago|source|fonte|créditos?|crediti|credito|"
     r"фото|fot|zdjęcie)\s*(?:[:©/]|\s+di\s|\s+by\s|\s+de\s)",
     _I)
+# a CJK caption ends with its photographer: "…霞ケ関で（潟沼義樹撮影）", "…（新华社记者 王某 摄）"
+CJK_PHOTO_CREDIT = re.compile(r"[（(][^（）()]{0,40}(?:撮影|摄|攝|写真[:：][^（）()]*)[）)]\s*$")
+# a CJK date, with a clock time perhaps: "2025年1月14日 01時28分", "2024년 5월 12일"
+CJK_DATE = re.compile(r"\d{4}\s*[年년]\s*\d{1,2}\s*[月월]\s*\d{1,2}\s*[日일]"
+                      r"(?:\s*\d{1,2}\s*[時时:]\s*\d{1,2}\s*分?)?"
+                      r"|\d{1,2}\s*[月월]\s*\d{1,2}\s*[日일]\s*\d{1,2}\s*[時时:]\s*\d{1,2}\s*分?")
 COPYRIGHT = re.compile(r"^(?:©|\(c\)|copyright\b)", _I)
 ADVERT = re.compile(
     r"^(?:advertisement|advertising|sponsored|pubblicità|publicité|anzeige|werbung|publicidad|"
@@ -163,6 +171,8 @@ def is_boilerplate(line: str, max_chars: int) -> bool:
         return True
     if PHOTO_CREDIT.match(text) and len(text) < 120:
         return True
+    if CJK_PHOTO_CREDIT.search(text) and len(text) < 150:
+        return True
     if PAYWALL.search(text) or ((INBOX.search(text) or TEASER_ARROW.match(text)) and len(text) < 200):
         return True
     if COPYRIGHT.match(text) and len(text) < 160:
@@ -200,6 +210,7 @@ def _is_dateline(line: str) -> bool:
     if len(line) > 80:
         return False
     covered = sum(len(m.group(0)) for m in ABSOLUTE_DATE.finditer(line))
+    covered += sum(len(m.group(0)) for m in CJK_DATE.finditer(line))
     return covered >= 0.4 * len(line)
 
 
@@ -226,6 +237,10 @@ def _is_cookie_banner(line: str, max_chars: int) -> bool:
             and bool(COOKIE_ACTION.search(line)))
 
 
+# a line ending so is a sentence, not the headline of a "Read also" link (CJK marks included)
+_SENTENCE_END = (".", "!", "?", ":", "»", '"', "。", "！", "？", "」", "』", "”")
+
+
 def clean_lines(lines: list[str], *, headlines: list[str], authors: list[str],
                 max_chars: int) -> list[str]:
     """The body's lines without boilerplate; header repeats only looked for at the top."""
@@ -235,7 +250,7 @@ def clean_lines(lines: list[str], *, headlines: list[str], authors: list[str],
         stripped = line.strip()
         if skip_next:
             skip_next = False
-            if len(stripped) < 150 and not stripped.endswith((".", "!", "?", ":", "»", '"')):
+            if len(stripped) < 150 and not stripped.endswith(_SENTENCE_END):
                 continue
         at_edge = index < 2 or index >= len(lines) - 2
         if is_boilerplate(stripped, max_chars) or (at_edge and _is_cookie_banner(stripped, max_chars)):

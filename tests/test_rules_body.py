@@ -118,3 +118,15 @@ def test_body_reads_ruby_annotations_inline():
     assert len(lines) == 4
     assert "港町の 汐見（しおみ） 地区で" in lines[0]
     assert "地元の 漁協（ぎょきょう） が屋台" in lines[1]
+
+
+def test_body_drops_cjk_datelines_captions_and_labels():
+    # "2024年5月12日 09時30分 (…更新)" at the top, a caption ending "（…撮影）" and an
+    # "おすすめ情報" label are chrome; the sentence after the label (ending "。") is text
+    from extract.boilerplate import is_boilerplate
+
+    text = body_of("body_cjk_chrome.html")
+    assert text.startswith("山あいの村で１２日")
+    assert "撮影" not in text and "おすすめ情報" not in text
+    assert text.endswith("オンライン診療の導入も検討している。")
+    assert is_boilerplate("分享让更多人看到", 220)
