@@ -21,6 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from urllib.parse import urlsplit
 
+from crawler.urls import split_host_port
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 __all__ = ["METADATA_ADDRESSES", "answer_at_hand", "check_url", "forbidden_ip_reason", "is_forbidden_address"]
@@ -143,10 +145,7 @@ def is_forbidden_address(host: str, allowed_hosts: Iterable[str] = (),
 
 
 def _host_only(netloc: str) -> str:
-    netloc = netloc.strip().lower().rpartition("@")[2]
-    if netloc.startswith("["):
-        return netloc[: netloc.find("]") + 1]
-    return netloc.partition(":")[0].rstrip(".")
+    return split_host_port(netloc.strip())[0].rstrip(".")
 
 
 def check_url(url: str, allowed_hosts: Iterable[str] = (),

@@ -9,7 +9,6 @@ fails when a Scrapy upgrade changes one of them.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.core.downloader import Slot
@@ -19,7 +18,7 @@ from scrapy.downloadermiddlewares.redirect import BaseRedirectMiddleware
 from scrapy.http import Response
 
 __all__ = ["RedirectCheck", "download_slot", "follow_redirect", "redirect_request_using_get",
-           "slot_key", "wake_engine"]
+           "wake_engine"]
 
 
 class RedirectCheck:
@@ -76,13 +75,3 @@ def _engine(crawler: Crawler) -> ExecutionEngine | None:
         return crawler.engine
     except RuntimeError:  # Scrapy 2.19 raises when asked before the crawl starts
         return None
-
-
-def slot_key(netloc: str) -> str:
-    """The download-slot key of requests to ``netloc`` (``host[:port]``), as Scrapy's
-    ``Downloader.get_slot_key`` computes it and ``DOWNLOAD_SLOTS`` is keyed: the lower-cased
-    host without port, an IPv6 literal without its brackets (``"[::1]:8001"`` -> ``"::1"``)."""
-    try:
-        return urlsplit("//" + netloc.strip()).hostname or ""
-    except ValueError:  # an unclosed "[" : no such slot can exist
-        return ""

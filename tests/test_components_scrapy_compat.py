@@ -22,9 +22,9 @@ from crawler.scrapy_compat import (
     download_slot,
     follow_redirect,
     redirect_request_using_get,
-    slot_key,
     wake_engine,
 )
+from crawler.urls import slot_key
 from tests.helpers import component_crawler, html_response
 
 # No download handlers: nothing here downloads, and they would open HTTP client sessions.

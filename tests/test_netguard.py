@@ -116,6 +116,12 @@ def test_localhost_by_name():
     assert is_forbidden_address("localhost", ["localhost:8001"]) is None
 
 
+@pytest.mark.parametrize("allowed", ["[::1]", "[::1]:8001", "[::1]:443", "User@[::1]:8001"])
+def test_an_ipv6_literal_in_the_allow_list_is_split_from_its_port(allowed):
+    assert is_forbidden_address("[::1]", [allowed]) is None
+    assert is_forbidden_address("[::2]", [allowed]) == "reserved address ::2"
+
+
 def test_answer_at_hand_only_for_literals_and_fresh_cache_entries(monkeypatch) -> None:
     import time
 
