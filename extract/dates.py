@@ -297,7 +297,7 @@ def _settle(claims: list[Claim], text_dates: Callable[[], tuple[Stamp | None, St
     """
     if not claims:
         return None
-    if len({claim.stamp.moment.date() for claim in claims}) == 1 \
+    if all(_same_day(claim.stamp, claims[0].stamp) for claim in claims) \
             and (len(claims) > 1 or not (claims[0].generic or claims[0].restamp)):
         return claims[0].stamp, claims[0].source
     solid = [claim for claim in claims if not claim.restamp] or claims
@@ -313,6 +313,15 @@ def _settle(claims: list[Claim], text_dates: Callable[[], tuple[Stamp | None, St
             and len(datetext.printed_dates(tree, page.canonical)) == 1:
         return printed, "text"
     return first.stamp, first.source
+
+
+def _same_day(one: Stamp, other: Stamp) -> bool:
+    """Two claims agree when they write the same day, or the same instant in two offsets
+    (23:30Z and 00:30+01:00 are one publication)."""
+    if one.moment.date() == other.moment.date():
+        return True
+    return (one.has_time and other.has_time and one.moment.tzinfo is not None
+            and other.moment.tzinfo is not None and one.moment == other.moment)
 
 
 def _agrees(claim: Stamp, printed: Stamp) -> bool:

@@ -189,3 +189,20 @@ def test_jsonld_is_parsed_once_and_its_objects_kept_for_the_date_readers(monkeyp
     r = extract(page(head=head))
     assert (r.published_at, r.date_source) == ("2024-02-20", "json-ld")
     assert len(calls) == 1
+
+
+def test_json_ld_and_meta_writing_one_instant_in_two_offsets_agree(monkeypatch):
+    from extract import datetext
+
+    calls = []
+    real = datetext.text_dates
+    monkeypatch.setattr(datetext, "text_dates", lambda *a: calls.append(1) or real(*a))
+    head = ('<meta property="article:published_time" content="2024-02-20T23:30:00Z">'
+            '<meta property="article:modified_time" content="2024-02-21T08:00:00Z">'
+            '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "x",'
+            ' "datePublished": "2024-02-21T00:30:00+01:00",'
+            ' "dateModified": "2024-02-21T09:00:00+01:00"}</script>')
+    r = extract(page(head=head))
+    assert (r.published_at, r.published_day, r.date_source) == (
+        "2024-02-20T23:30:00+00:00", "2024-02-21", "json-ld")
+    assert not calls  # nothing to settle: the printed text is not read
