@@ -207,6 +207,9 @@ def test_two_workers_fetch_each_page_once_and_match_a_local_crawl(tmp_path: Path
     runs = rows(db, "select status, counts from crawl_runs")
     assert len(runs) == 1 and runs[0][0] == "finished", runs
     assert '"articles_new": 320' in runs[0][1]
+    # The run's sources are mirrored as a local run mirrors them.
+    mirrored = "select name, start_urls, allow, revisit, config from sources"
+    assert rows(db, mirrored) == rows(local, mirrored) and len(rows(db, mirrored)) == 1
     # Redis is left clean: no open run, nothing queued or in flight.
     r = redis.Redis.from_url(redis_url)
     assert r.get("rassegna:run") is None

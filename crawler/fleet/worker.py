@@ -78,7 +78,8 @@ class FleetWorker:
             self.server.rpush(self.keys.items, encode_message({
                 "kind": "run_start", "run": self.run,
                 "settings": as_plain_data(_run_settings(self.crawler)),
-                "sources": as_plain_data([s.model_dump() for s in getattr(spider, "sources", [])]),
+                "sources": as_plain_data(
+                    [s.model_dump() for s in self.crawler.settings.getlist("CRAWL_SOURCES")]),
             }))
         logger.info("worker %s joined run %s%s", self.worker, self.run,
                     " as seeder" if self.seeder else "")
