@@ -245,6 +245,45 @@ def _cut_from(line: str, key: str) -> bool:
     return head >= 10 and tail >= 10 and head + tail >= len(line)
 
 
+# a line that long is one paragraph's start, not a phrase any paragraph could begin with
+_SAME_START = 40
+
+
+# blocks libxml2 leaves nested in a <p> (it does not know HTML5's section, aside, figure):
+# a banner or a "trending" box inside a paragraph is not its text
+_BLOCK_INSIDE = frozenset({
+    "div", "section", "article", "aside", "figure", "figcaption", "h1", "h2", "h3", "h4", "h5",
+    "h6", "ul", "ol", "table", "form", "nav", "header", "footer", "script", "style", "noscript",
+    "iframe", "button", "select", "svg", "template"})
+
+
+def _inline_text(el: HtmlElement) -> str:
+    """The element's text without the blocks nested in it (their tails kept)."""
+    if not any(d.tag in _BLOCK_INSIDE for d in el.iterdescendants()):
+        return _norm(el.text_content())
+    parts = [el.text or ""]
+
+    def walk(node: HtmlElement) -> None:
+        for child in node:
+            if child.tag not in _BLOCK_INSIDE:
+                parts.append(child.text or "")
+                walk(child)
+            parts.append(child.tail or "")
+
+    walk(el)
+    return _norm("".join(parts))
+
+
+def _cut_short(index: int, key: str, keys: list[str]) -> bool:
+    """True when line `index` is the start of this paragraph and the rest is nowhere in the
+    extraction (cut off at an inline element), rather than on the next lines (a <br>)."""
+    line = keys[index]
+    if len(line) < _SAME_START or len(key) < len(line) + 10 or not key.startswith(line):
+        return False
+    rest = key[len(line):][:_SAME_START]
+    return not any(rest in other for other in keys[index + 1:])
+
+
 def _line_of(key: str, keys: list[str]) -> int | None:
     """The extracted line holding this paragraph (whole, split at a <br>, or cut), if any."""
     for index, line in enumerate(keys):
@@ -300,16 +339,16 @@ def same_kind_paragraphs(tree: HtmlElement, lines: list[str], prose: Prose) -> l
     # dropped since then (text, is a heading): restored once a body paragraph follows
     pending: list[tuple[str, bool]] = []
     for p in candidates:
-        text = _norm(p.text_content())
+        text = _inline_text(p)
         key = _key(text)
         if not key:
             continue
         index = position.get(key)
         if index is None:
             index = _line_of(key, keys)
-            if (index is not None and _cut_from(keys[index], key)
+            if (index is not None and (_cut_from(keys[index], key) or _cut_short(index, key, keys))
                     and _restorable(p, text, scope)):
-                replaced[index] = text  # the paragraph whole, with the link precision cut
+                replaced[index] = text  # the paragraph whole, with what precision cut
         if index is not None:
             if last >= 0 and pending:
                 inserts.setdefault(last, []).extend(text for text, _ in pending)

@@ -69,6 +69,9 @@ def test_body_restores_paragraphs_precision_mode_dropped_for_their_links():
     assert text.count("Road crews worked") == 1
     assert "Read more" not in text and "flooded street" not in text
     assert "Late snow" not in text and "Copyright" not in text
+    # trafilatura ends a paragraph at an empty inline element (<strong></strong>): made whole
+    assert "in all of the northern valleys, with temperatures rising to twenty degrees" in text
+    assert text.count("The office expects") == 1
 
 
 def test_body_drops_a_list_of_linked_headlines_but_keeps_the_articles_own_list():
