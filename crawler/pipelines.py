@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.statscollectors import StatsCollector
 
 from archive import Archive, ArchiveLocked
 from archive.store import ZSTD_LEVEL
@@ -143,14 +145,14 @@ class ArchivePipeline:
             self.archive = None
             raise
         self.run_id = self.archive.start_run(
-            settings=_run_settings(self.crawler),
+            settings=run_settings(self.crawler),
             sources=self.crawler.settings.getlist("CRAWL_SOURCES"),
         )
         self._lock.run_id = self.run_id
         self.crawler.stats.set_value("rassegna/crawl_run_id", self.run_id)
 
     def process_item(self, item: Any) -> Any:
-        row = self._row_for(item)
+        row = archive_row(item, self.crawler.stats)
         if row is not None:
             self.buffer.append(row)
         if len(self.buffer) >= self.batch_size or (
@@ -167,7 +169,7 @@ class ArchivePipeline:
         if self.archive is None or self.run_id is None:
             return
         status = "finished" if reason == "finished" else "interrupted"
-        self.archive.finish_run(self.run_id, status=status, counts=_run_counts(self.crawler))
+        self.archive.finish_run(self.run_id, status=status, counts=run_counts(self.crawler.stats.get_stats()))
         self.archive.close()
         if self._lock is not None:
             self._lock.release()
@@ -182,35 +184,38 @@ class ArchivePipeline:
         for outcome in outcomes:
             stats.inc_value(f"rassegna/outcome/{outcome}")
 
-    def _row_for(self, item: Any) -> dict[str, Any] | None:
-        if isinstance(item, PageItem) and item.record is not None:
-            return {
-                "kind": "article",
-                "record": item.record,
-                "source": item.source,
-                # compressed by the extraction worker; the plain body only if it could not
-                **({"raw_html_zstd": item.raw_zstd, "raw_size": len(item.body)}
-                   if item.raw_zstd is not None else {"raw_html": item.body}),
-                "headers": item.headers,
-                "status": item.status,
-                "fetched_at": item.fetched_at,
-            }
-        if isinstance(item, NotModifiedItem):
-            return {"kind": "not_modified", "url": item.url, "fetched_at": item.fetched_at}
-        if isinstance(item, FailureItem):
-            self.crawler.stats.inc_value(f"rassegna/failures/{item.stage}")
-            return {
-                "kind": "failure",
-                "url": item.url,
-                "stage": item.stage,
-                "error": item.error,
-                "status": item.status,
-                "source": item.source,
-            }
-        return None
+
+def archive_row(item: Any, stats: StatsCollector) -> dict[str, Any] | None:
+    """The archive row of a scraped item (failures are also counted in `stats`); the one code
+    path for a row, used by the local pipeline and by the fleet's Redis pipeline."""
+    if isinstance(item, PageItem) and item.record is not None:
+        return {
+            "kind": "article",
+            "record": item.record,
+            "source": item.source,
+            # compressed by the extraction worker; the plain body only if it could not
+            **({"raw_html_zstd": item.raw_zstd, "raw_size": len(item.body)}
+               if item.raw_zstd is not None else {"raw_html": item.body}),
+            "headers": item.headers,
+            "status": item.status,
+            "fetched_at": item.fetched_at,
+        }
+    if isinstance(item, NotModifiedItem):
+        return {"kind": "not_modified", "url": item.url, "fetched_at": item.fetched_at}
+    if isinstance(item, FailureItem):
+        stats.inc_value(f"rassegna/failures/{item.stage}")
+        return {
+            "kind": "failure",
+            "url": item.url,
+            "stage": item.stage,
+            "error": item.error,
+            "status": item.status,
+            "source": item.source,
+        }
+    return None
 
 
-def _run_settings(crawler: Crawler) -> dict[str, Any]:
+def run_settings(crawler: Crawler) -> dict[str, Any]:
     """The settings worth recording with a run (what a person would ask about later)."""
     names = [
         "USER_AGENT", "ROBOTSTXT_OBEY", "CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN",
@@ -224,8 +229,8 @@ def _run_settings(crawler: Crawler) -> dict[str, Any]:
     return settings
 
 
-def _run_counts(crawler: Crawler) -> dict[str, int]:
-    stats = crawler.stats.get_stats()
+def run_counts(stats: Mapping[str, Any]) -> dict[str, int]:
+    """The counts of `crawl_runs` from a run's (summed) Scrapy stats."""
     counts = {
         "discovered": stats.get("rassegna/discovered", 0),
         "fetched": stats.get("rassegna/fetched", 0),

@@ -357,6 +357,7 @@ def eval_command(gold: tuple[str, ...], fmt: str, out_dir: str | None, no_stock:
         rassegna eval ../shared/corpus/articles ../shared/corpus/dates ../shared/corpus/fundus
         rassegna eval my-labels.jsonl --out eval-out/
     """
+    from archive.progress import progress_bar
     from rassegna import evaluate
 
     try:
@@ -366,7 +367,7 @@ def eval_command(gold: tuple[str, ...], fmt: str, out_dir: str | None, no_stock:
         raise click.UsageError(str(exc)) from None
     total = sum(map(len, sets.values()))
     results = {}
-    with _progress(total, "extracting") as advance:
+    with progress_bar(total, "extracting", transient=True) as advance:
         for name, pages in sets.items():
             try:
                 results[name] = evaluate.evaluate_pages(pages, stock=not no_stock, workers=workers,
@@ -382,25 +383,6 @@ def eval_command(gold: tuple[str, ...], fmt: str, out_dir: str | None, no_stock:
         click.echo(evaluate.format_table(reports))
     if check and not all(r.passed for r in reports):
         sys.exit(1)
-
-
-def _progress(total: int, label: str) -> Any:
-    """A progress bar on stderr when it is a terminal; a no-op counter otherwise."""
-    from contextlib import contextmanager
-
-    @contextmanager
-    def bar() -> Any:
-        if not sys.stderr.isatty():
-            yield lambda n: None
-            return
-        from rich.console import Console
-        from rich.progress import Progress
-
-        with Progress(console=Console(stderr=True), transient=True) as progress:
-            task = progress.add_task(label, total=total)
-            yield lambda n: progress.advance(task, n)
-
-    return bar()
 
 
 def _require_db(db_path: str) -> None:

@@ -109,34 +109,24 @@ def summary(stats: dict[str, Any]) -> str:
 
 
 def _load_sources(options: CrawlOptions) -> list[Any]:
-    from crawler.sources import SourcesError, load_sources, sources_from_urls
+    from crawler.sources import SourcesError, load_sources, select_sources, sources_from_urls
 
     try:
         if options.urls:
             return sources_from_urls(list(options.urls))
         sources = load_sources(options.sources_path)
-        return _filter_sources(sources, options.source_names, options.sources_path)
+        return select_sources(sources, options.source_names, options.sources_path)
     except (SourcesError, FileNotFoundError, ValueError) as exc:
         raise BadUsage(str(exc)) from None
 
 
-def _filter_sources(sources: list[Any], names: tuple[str, ...], path: str) -> list[Any]:
-    if not names:
-        return sources
-    known = {s.name for s in sources}
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise ValueError(f"{path}: no source named {', '.join(map(repr, unknown))} "
-                         f"(known: {', '.join(sorted(known))})")
-    return [s for s in sources if s.name in names]
-
-
 def _check_unlocked(db_path: str) -> None:
-    from archive.lock import ArchiveLocked, is_locked, lock_path_for, read_holder
+    from archive.lock import ArchiveLocked, check_unlocked
 
-    lock_file = lock_path_for(db_path)
-    if is_locked(lock_file):
-        raise Locked(f"{db_path}: {ArchiveLocked(lock_file, read_holder(lock_file))}")
+    try:
+        check_unlocked(db_path)
+    except ArchiveLocked as exc:
+        raise Locked(f"{db_path}: {exc}") from None
 
 
 def _check_redis(url: str) -> None:

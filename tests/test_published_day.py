@@ -216,11 +216,12 @@ class _QuietRedis:
 
 
 def test_ingest_stores_the_published_day_of_a_fleet_workers_row(tmp_path):
-    from crawler.distributed import encode
+    from crawler.fleet.protocol import encode_message as encode
+    from crawler.pipelines import archive_row
     from rassegna.ingest import Ingest
 
     item = _extracted(_page_item())
-    row = _archive_pipeline(tmp_path / "unused.db")._row_for(item)
+    row = archive_row(item, _archive_pipeline(tmp_path / "unused.db").crawler.stats)
     ingest = Ingest(str(tmp_path / "a.db"), "redis://127.0.0.1:9/0")  # connects lazily
     ingest.server = _QuietRedis()  # no Redis here: the write path is what is under test
     assert ingest.handle([encode(row)]) == 1

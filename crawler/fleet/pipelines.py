@@ -6,7 +6,7 @@ from typing import Any
 
 from crawler.fleet.protocol import encode_message
 from crawler.fleet.worker import FleetWorker
-from crawler.pipelines import ArchivePipeline
+from crawler.pipelines import archive_row
 
 
 class RedisArchivePipeline:
@@ -25,17 +25,10 @@ class RedisArchivePipeline:
         return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
-        row = archive_row(self, item)
+        row = archive_row(item, self.crawler.stats)
         if row is not None:
             row["_run"] = self.fleet.run
             # Pushed before the item counts as handled, so its lease is released only after.
             self.fleet.server.rpush(self.fleet.keys.items, encode_message(row))
         return item
 
-
-def archive_row(pipeline: RedisArchivePipeline, item: Any) -> dict[str, Any] | None:
-    """The row a local crawl would write for ``item`` (failures are counted in the stats).
-
-    ``ArchivePipeline._row_for`` reads only ``self.crawler``: the one code path for a row.
-    """
-    return ArchivePipeline._row_for(pipeline, item)  # type: ignore[arg-type]

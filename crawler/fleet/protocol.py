@@ -197,23 +197,9 @@ def run_stats(server: Any, keys: Keys, run: str) -> dict[str, int]:
 
 def run_counts(stats: Mapping[str, Any]) -> dict[str, int]:
     """The ``crawl_runs.counts`` of a fleet run: computed as a local run computes them."""
-    from crawler.pipelines import _run_counts
+    from crawler.pipelines import run_counts as local_run_counts
 
-    return _run_counts(_StatsOnly(stats))  # type: ignore[arg-type]
-
-
-@dataclass(frozen=True)
-class _StatsOnly:
-    """The one part of a crawler that ``crawler.pipelines._run_counts`` reads."""
-
-    totals: Mapping[str, Any]
-
-    @property
-    def stats(self) -> _StatsOnly:
-        return self
-
-    def get_stats(self) -> dict[str, Any]:
-        return dict(self.totals)
+    return local_run_counts(stats)
 
 
 # --- known URLs ----------------------------------------------------------------------------

@@ -33,7 +33,7 @@ class SeedOnceMiddleware:
                 yield request
             self.fleet.server.set(self.fleet.key("seeded"), "1")
         else:
-            spider.known = spider._load_known_urls()
+            spider.known = spider.load_known_urls()
 
     def process_spider_output(self, response: Any, result: Iterable[Any],
                               spider: Any = None) -> Iterable[Any]:

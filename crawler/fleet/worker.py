@@ -19,7 +19,7 @@ from crawler.fleet.protocol import (
     encode_message,
     prefix_of,
 )
-from crawler.pipelines import _run_settings
+from crawler.pipelines import run_settings
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class FleetWorker:
             self.server.set(self.key("seeder"), self.worker)
             self.server.rpush(self.keys.items, encode_message({
                 "kind": "run_start", "run": self.run,
-                "settings": as_plain_data(_run_settings(self.crawler)),
+                "settings": as_plain_data(run_settings(self.crawler)),
                 "sources": as_plain_data(
                     [s.model_dump() for s in self.crawler.settings.getlist("CRAWL_SOURCES")]),
             }))

@@ -105,7 +105,7 @@ class NewsSpider(scrapy.Spider):
     # --- start ----------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Any]:
-        self.known = self._load_known_urls()
+        self.known = self.load_known_urls()
         for source in self.sources:
             for request in self._start_requests(source):
                 yield request
@@ -121,7 +121,7 @@ class NewsSpider(scrapy.Spider):
             for root in sorted({site_root(u) for u in source.start_urls}):
                 yield from self._discovery_request(root + "/robots.txt", source, self.parse_robots)
 
-    def _load_known_urls(self) -> dict[str, dict[str, Any]]:
+    def load_known_urls(self) -> dict[str, dict[str, Any]]:
         if self.crawler.settings.get("REDIS_URL"):  # a fleet worker: ingest publishes them
             from crawler.fleet.known import known_urls_from_redis
             return known_urls_from_redis(self.crawler.settings, self.sources)
