@@ -317,11 +317,28 @@ def _settle(claims: list[Claim], text_dates: Callable[[], tuple[Stamp | None, St
 
 def _same_day(one: Stamp, other: Stamp) -> bool:
     """Two claims agree when they write the same day, or the same instant in two offsets
-    (23:30Z and 00:30+01:00 are one publication)."""
+    (23:30Z and 00:30+01:00 are one publication; so is 20:58 written without an offset
+    beside 04:58Z: a wall clock some real offset away)."""
     if one.moment.date() == other.moment.date():
         return True
-    return (one.has_time and other.has_time and one.moment.tzinfo is not None
-            and other.moment.tzinfo is not None and one.moment == other.moment)
+    if not (one.has_time and other.has_time):
+        return False
+    aware = [stamp.moment for stamp in (one, other) if stamp.moment.tzinfo is not None]
+    if len(aware) == 2:
+        return one.moment == other.moment
+    if len(aware) == 1:
+        naive = other.moment if aware[0] is one.moment else one.moment
+        return _wall_clock_offset(aware[0], naive) is not None
+    return False
+
+
+def _wall_clock_offset(moment: datetime, wall: datetime) -> timedelta | None:
+    """The offset at which a naive wall-clock time is the same instant as an aware one, when
+    a real one does (whole quarter hours, at most 14 hours), else None."""
+    shift = wall - moment.astimezone(UTC).replace(tzinfo=None)
+    if abs(shift) <= timedelta(hours=14) and not shift % timedelta(minutes=15):
+        return shift
+    return None
 
 
 def _agrees(claim: Stamp, printed: Stamp) -> bool:
@@ -357,8 +374,8 @@ def localise(stamp: Stamp, tree: HtmlElement, page: PageMeta, url: str | None) -
             continue
         moment = other[0].moment
         if moment.tzinfo is None:
-            shift = moment - utc.replace(tzinfo=None)
-            if shift and abs(shift) <= timedelta(hours=14) and not shift % timedelta(minutes=15):
+            shift = _wall_clock_offset(utc, moment)
+            if shift:
                 return Stamp(utc.astimezone(dt_timezone(shift)), True)
         elif moment == utc:
             if moment.utcoffset():

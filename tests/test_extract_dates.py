@@ -206,3 +206,15 @@ def test_json_ld_and_meta_writing_one_instant_in_two_offsets_agree(monkeypatch):
     assert (r.published_at, r.published_day, r.date_source) == (
         "2024-02-20T23:30:00+00:00", "2024-02-21", "json-ld")
     assert not calls  # nothing to settle: the printed text is not read
+
+
+def test_a_restamped_json_ld_and_the_same_instant_as_a_naive_wall_clock_agree():
+    # JSON-LD's published equals its modified (a restamp); the meta writes that very instant
+    # as local wall-clock time: one publication, kept with its UTC instant and local day
+    head = ('<meta name="sailthru.date" content="2019-11-18 20:58:46">'
+            '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "x",'
+            ' "datePublished": "2019-11-19T04:58:46Z", "dateModified": "2019-11-19T04:58:46Z"}'
+            '</script>')
+    r = extract(page(head=head), fetched_at=datetime(2020, 1, 1, tzinfo=UTC))
+    assert (r.published_at, r.published_day, r.date_source) == (
+        "2019-11-19T04:58:46+00:00", "2019-11-18", "json-ld")
