@@ -248,7 +248,6 @@ def _cut_from(line: str, key: str) -> bool:
 # a line that long is one paragraph's start, not a phrase any paragraph could begin with
 _SAME_START = 40
 
-
 # blocks libxml2 leaves nested in a <p> (it does not know HTML5's section, aside, figure):
 # a banner or a "trending" box inside a paragraph is not its text
 _BLOCK_INSIDE = frozenset({
@@ -305,9 +304,11 @@ def same_kind_paragraphs(tree: HtmlElement, lines: list[str], prose: Prose) -> l
     """The lines with the paragraphs precision mode dropped from the body put back in place.
 
     trafilatura's precision mode drops a paragraph of the article when much of it is links
-    (a list of places, a Q&A answer citing sources). The body's paragraphs are found by their
-    text; a dropped `<p>` of the same class within their common ancestor (of no class: a
-    sibling) that lies between two of them is the body's too.
+    (a list of places, a Q&A answer citing sources), cuts a link out of one or ends one at an
+    empty inline element, and sometimes drops the sub-headings. The body's paragraphs are
+    found by their text; a dropped `<p>` of the same class within their common ancestor (of
+    no class: a sibling), or a heading beside them, that lies between two of them is the
+    body's too, and a paragraph the extraction holds only in part is put back whole.
     """
     keys = [_key(line) for line in lines]
     position = {key: index for index, key in enumerate(keys)}
@@ -326,10 +327,9 @@ def same_kind_paragraphs(tree: HtmlElement, lines: list[str], prose: Prose) -> l
             return lines
         candidates = _PARAGRAPHS_AND_HEADINGS(scope, cls=cls)
     else:  # classless paragraphs: only the siblings of the body's own
-        parents = {p.getparent() for p in kin}
-        if len(parents) != 1:
+        if len({p.getparent() for p in kin}) != 1:
             return lines
-        scope = parents.pop()
+        scope = kin[0].getparent()
         candidates = [el for el in scope.iterchildren("p", *_HEADINGS)
                       if el.tag != "p" or not el.get("class")]
     parents = {p.getparent() for p in kin}  # a sub-heading stands beside the paragraphs
@@ -351,7 +351,7 @@ def same_kind_paragraphs(tree: HtmlElement, lines: list[str], prose: Prose) -> l
                 replaced[index] = text  # the paragraph whole, with what precision cut
         if index is not None:
             if last >= 0 and pending:
-                inserts.setdefault(last, []).extend(text for text, _ in pending)
+                inserts.setdefault(last, []).extend(dropped for dropped, _ in pending)
             last, pending = max(last, index), []
         elif _restorable(p, text, scope) and not is_boilerplate(text, _CHROME_CHARS):
             heading = p.tag != "p"
