@@ -166,24 +166,27 @@ def continuation(tree: HtmlElement, lines: list[str], prose: Prose | None = None
         return []
     prose = prose_paragraphs(tree) if prose is None else prose
     container = next((p.getparent() for p, text in prose if text in extracted), None)
-    cls = container.get("class") if container is not None else None
+    if container is None:
+        return []
+    cls = container.get("class")
     if not cls:
         return []
     held = sum(1 for p, text in prose if text in extracted and p.getparent() is container)
     if held < 2:  # a wrapper of one paragraph is no body container
         return []
-    scope = container
+    scope: HtmlElement = container
     for _ in range(_CONTINUATION_LEVELS):
-        scope = scope.getparent() if scope.getparent() is not None else scope
+        parent = scope.getparent()
+        scope = parent if parent is not None else scope
     same = _same_class(scope, container.tag, cls)
     later = [el for el in same[same.index(container) + 1:]
              if el.tag == container.tag and container not in el.iterancestors()]
     added: list[str] = []
     for other in later:
-        prose = [text for text in (_norm(p.text_content()) for p in other.iter("p"))
+        texts = [text for text in (_norm(p.text_content()) for p in other.iter("p"))
                  if len(text) >= _PROSE_CHARS]
-        taken = sum(len(text) for text in prose if text in extracted)
-        if not prose or taken * 2 >= sum(map(len, prose)):
+        taken = sum(len(text) for text in texts if text in extracted)
+        if not texts or taken * 2 >= sum(map(len, texts)):
             continue  # nothing to add, or trafilatura took it already
         if _link_share(other) > 0.3 or any(a.tag in _NOT_TEXT for a in other.iterancestors()):
             continue
