@@ -58,8 +58,8 @@ class Settings:
     max_boilerplate_chars: int = 220
     # article classification
     min_article_words: int = 120
-    # how much visible text (chars) is searched for a printed date
-    date_text_window: int = 40
+    # the version already follows extract/'s code and the libraries named above; bump this to
+    # make `reextract` redo rows for a change it cannot see (a model file, a system library)
     rules_revision: int = 1
 
 
