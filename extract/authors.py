@@ -15,7 +15,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from . import jsonld
-from .dates import is_foreign
+from .stamps import is_foreign
 from .metadata import PageMeta, clean, hostname
 
 # "di", "by", "par", "von", "por", "de", "a cura di", "text:", with optional punctuation.
