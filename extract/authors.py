@@ -15,8 +15,8 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from . import jsonld
-from .stamps import is_foreign
 from .metadata import PageMeta, clean, hostname
+from .stamps import is_foreign
 
 # "di", "by", "par", "von", "por", "de", "a cura di", "text:", with optional punctuation.
 _PREFIX = re.compile(
