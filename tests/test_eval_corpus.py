@@ -30,12 +30,12 @@ pytestmark = [
 FLOORS = {
     ("articles", "article"): 0.99,
     ("articles", "body"): 0.975,
-    ("dates", "date"): 0.92,
+    ("dates", "date"): 0.94,
     ("fundus", "article"): 0.99,
     ("fundus", "title"): 0.88,
     ("fundus", "authors"): 0.90,
     ("fundus", "date"): 0.99,
-    ("fundus", "body"): 0.955,
+    ("fundus", "body"): 0.96,
     ("fundus", "language"): 0.98,
 }
 
