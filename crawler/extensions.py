@@ -1,5 +1,5 @@
-"""Crawl progress (a live line on a terminal, periodic plain log lines under cron) and the
-crawl process's malloc tuning."""
+"""Crawl progress (a live line on a terminal; off a terminal Scrapy's own LogStats reports) and
+the crawl process's malloc tuning."""
 
 from __future__ import annotations
 
@@ -18,20 +18,21 @@ logger = logging.getLogger(__name__)
 
 
 class ProgressExtension:
-    """Reports pages fetched, articles stored, failures and the rate every few seconds."""
+    """Rewrites one line on a terminal every few seconds: pages fetched, articles stored,
+    failures and the rate. Under cron (no terminal) it stays off: Scrapy's LogStats already
+    logs the crawl's pace once a minute."""
 
     def __init__(self, crawler: Crawler, interval: float) -> None:
         self.crawler = crawler
         self.interval = interval
-        self.tty = sys.stderr.isatty()
         self.started = time.monotonic()
         self.loop: task.LoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ProgressExtension:
-        if not crawler.settings.getbool("PROGRESS_ENABLED"):
+        if not crawler.settings.getbool("PROGRESS_ENABLED") or not sys.stderr.isatty():
             raise NotConfigured
-        interval = crawler.settings.getfloat("PROGRESS_INTERVAL", 2.0 if sys.stderr.isatty() else 60.0)
+        interval = crawler.settings.getfloat("PROGRESS_INTERVAL", 2.0)
         extension = cls(crawler, interval)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
@@ -45,8 +46,7 @@ class ProgressExtension:
     def spider_closed(self, spider: object, reason: str) -> None:
         if self.loop is not None and self.loop.running:
             self.loop.stop()
-        if self.tty:
-            sys.stderr.write("\n")
+        sys.stderr.write("\n")
 
     def line(self) -> str:
         stats = self.crawler.stats.get_stats()
@@ -58,11 +58,8 @@ class ProgressExtension:
                 f"{rate:.1f} pages/s")
 
     def report(self) -> None:
-        if self.tty:
-            sys.stderr.write("\r" + self.line().ljust(80))
-            sys.stderr.flush()
-        else:
-            logger.info(self.line())
+        sys.stderr.write("\r" + self.line().ljust(80))
+        sys.stderr.flush()
 
 
 class MallocTuningExtension:

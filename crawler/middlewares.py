@@ -48,6 +48,7 @@ class NetGuardMiddleware:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self._hosts: dict[str, frozenset[str]] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NetGuardMiddleware:
@@ -55,13 +56,18 @@ class NetGuardMiddleware:
             raise NotConfigured
         return cls(crawler)
 
+    def allowed_hosts(self, source_name: str | None) -> frozenset[str]:
+        """The hosts a request of `source_name` may reach although private: the ones its source
+        names (redirects keep the meta, so they are held to it too); robots.txt requests,
+        which Scrapy makes without our meta, fall back to every source's hosts."""
+        if self._hosts is None:  # the run's sources, as the spider published them
+            sources = self.crawler.settings.getlist("CRAWL_SOURCES")
+            self._hosts = {s.name: frozenset(s.hosts) for s in sources}
+            self._hosts[""] = frozenset(h for s in sources for h in s.hosts)
+        return self._hosts.get(source_name or "", self._hosts[""])
+
     async def process_request(self, request: Request) -> None:
-        spider = self.crawler.spider
-        source = getattr(spider, "sources_by_name", {}).get(request.meta.get("source"))
-        # A request made for a source may reach only the hosts that source names (redirects
-        # keep the meta, so they are held to it too); robots.txt requests, which Scrapy
-        # makes without our meta, fall back to every source's hosts.
-        allowed = source.hosts if source is not None else getattr(spider, "allowed_hosts", set())
+        allowed = self.allowed_hosts(request.meta.get("source"))
         # A lookup (getaddrinfo blocks for up to DNS_TIMEOUT) goes to Twisted's thread pool so
         # a slow resolver never stalls the reactor; the usual case, a host resolved in the last
         # minute, is answered inline without the thread hop.

@@ -63,6 +63,7 @@ def component_crawler(sources: list[Any] | None = None, **settings: Any) -> Any:
 
     from crawler.spiders.news import NewsSpider
 
+    settings.setdefault("CRAWL_SOURCES", list(sources or []))  # as the spider publishes them
     crawler = get_crawler(NewsSpider, project_settings(**settings))
     spider = NewsSpider(sources=list(sources or []))
     spider.crawler = crawler

@@ -3,8 +3,9 @@ and called in-process."""
 
 from __future__ import annotations
 
-import logging
+import io
 import platform
+import sys
 
 import pytest
 from scrapy import Request
@@ -20,7 +21,6 @@ from scrapy.exceptions import (
 from scrapy.http import Response
 from scrapy.settings import Settings
 from scrapy.spidermiddlewares.httperror import HttpError
-from scrapy.utils.misc import build_from_crawler
 from twisted.internet import error as tx_errors
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed
@@ -33,7 +33,8 @@ from tests.helpers import component_crawler, project_settings
 
 
 def progress(**settings: object) -> ProgressExtension:
-    extension = build_from_crawler(ProgressExtension, component_crawler(**settings))
+    crawler = component_crawler(**settings)
+    extension = ProgressExtension(crawler, crawler.settings.getfloat("PROGRESS_INTERVAL", 2.0))
     stats = extension.crawler.stats
     stats.set_value("rassegna/fetched", 30)
     stats.set_value("rassegna/outcome/new", 4)
@@ -49,17 +50,23 @@ def test_progress_line_counts_pages_articles_and_failures() -> None:
     assert line.endswith(" pages/s")
 
 
-def test_progress_is_a_log_line_off_a_terminal(caplog: pytest.LogCaptureFixture) -> None:
-    extension = progress()
-    extension.tty = False
-    with caplog.at_level(logging.INFO, logger="crawler.extensions"):
-        extension.report()
-    assert [r.getMessage()[:9] for r in caplog.records] == ["pages 30 "]
+def test_progress_is_left_to_scrapys_logstats_off_a_terminal(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # cron: no terminal
+    with pytest.raises(NotConfigured):
+        ProgressExtension.from_crawler(component_crawler())
+    ours = Settings()
+    ours.setmodule("crawler.settings")
+    assert ours.getwithbase("EXTENSIONS").get("scrapy.extensions.logstats.LogStats") is not None
+
+
+def test_progress_is_on_at_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert ProgressExtension.from_crawler(component_crawler(PROGRESS_INTERVAL=7)).interval == 7.0
 
 
 def test_progress_rewrites_one_line_on_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
     extension = progress()
-    extension.tty = True
     extension.report()
     extension.spider_closed(None, "finished")  # no loop was started: nothing to stop
     err = capsys.readouterr().err

@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from archive import Archive
-from tests.conftest import REPO, write_sources
+from tests.helpers import REPO, write_sources
 from tests.loopback import LoopbackSite
 from tests.proctree import kill_group, start_crawl
 from tests.sitekit import article_page, index_page, paragraphs

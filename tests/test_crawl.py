@@ -9,9 +9,13 @@ import textwrap
 import time
 from pathlib import Path
 
-from tests.conftest import crawl, write_sources
+import pytest
+
+from tests.helpers import crawl, write_sources
 from tests.loopback import LoopbackSite, Route
 from tests.sitekit import article_page, index_page, news_sitemap, paragraphs, rss
+
+pytestmark = pytest.mark.slow  # real crawls in subprocesses
 
 
 def rows(db: Path, sql: str, *params: object) -> list[dict]:
@@ -228,34 +232,6 @@ def test_robots_txt_disallow_and_crawl_delay_are_obeyed(tmp_path: Path) -> None:
     assert elapsed >= 4, elapsed
 
 
-def test_429_retry_after_is_honoured(tmp_path: Path) -> None:
-    calls: list[float] = []
-
-    def flaky(handler) -> None:
-        calls.append(time.monotonic())
-        if len(calls) == 1:
-            handler.send_response(429)
-            handler.send_header("Retry-After", "2")
-            handler.send_header("Content-Length", "0")
-            handler.end_headers()
-            return
-        body = article_page("Patient story", paragraphs(7)).encode()
-        handler.send_response(200)
-        handler.send_header("Content-Type", "text/html; charset=utf-8")
-        handler.send_header("Content-Length", str(len(body)))
-        handler.end_headers()
-        handler.wfile.write(body)
-
-    with LoopbackSite() as site:
-        site.add("/", index_page(["/story"]))
-        site.routes["/story"] = Route(handler=flaky)
-        db = tmp_path / "a.db"
-        assert crawl(db, "--sources", str(sources_for(tmp_path, site))).returncode == 0
-    assert len(calls) == 2
-    assert calls[1] - calls[0] >= 1.9
-    assert site.base + "/story" in articles(db)
-
-
 def test_timeouts_oversize_binary_and_redirect_loops_are_failures(tmp_path: Path) -> None:
     def slow(handler) -> None:
         time.sleep(3)
@@ -280,33 +256,6 @@ def test_timeouts_oversize_binary_and_redirect_loops_are_failures(tmp_path: Path
     assert "not an HTML page" in failed[site.base + "/download/3"]["error"]
     assert "redirect loop" in failed[site.base + "/loop-a"]["error"]
     assert site.base + "/fine" in articles(db)
-
-
-def test_meta_refresh_is_followed_and_its_loops_reported(tmp_path: Path) -> None:
-    def refresh(target: str, filler: str = "") -> str:
-        return (f'<html><head><meta http-equiv="refresh" content="0; url={target}"></head>'
-                f"<body>{filler}</body></html>")
-
-    with LoopbackSite() as site:
-        site.add("/", index_page(["/old-address", "/ring-a", "/late"]))
-        # no charset anywhere and non-ASCII text: Scrapy's own middleware would decode (and
-        # charset-detect) the whole page to read its head
-        site.add("/old-address", refresh("/2024/02/10/moved.html", "gi\u00e0 " * 20_000),
-                 Content_Type="text/html")
-        site.add("/2024/02/10/moved.html", article_page("Moved story", paragraphs(4)))
-        site.add("/ring-a", refresh("/ring-b"))
-        site.add("/ring-b", refresh("/ring-a"))
-        # past the first 4,096 characters a refresh tag is ignored, as by Scrapy
-        site.add("/late", "<html><head>" + "<!-- padding -->" * 400 + '<meta http-equiv="refresh"'
-                 ' content="0; url=/2024/02/11/never.html"></head><body>late</body></html>')
-        site.add("/2024/02/11/never.html", article_page("Never reached", paragraphs(5)))
-        db = tmp_path / "a.db"
-        result = crawl(db, "--sources", str(sources_for(tmp_path, site)), "-s", "RETRY_TIMES=0")
-    assert result.returncode == 0, result.stderr
-    stored = articles(db)
-    assert site.base + "/2024/02/10/moved.html" in stored
-    assert site.base + "/2024/02/11/never.html" not in stored
-    assert "redirect loop" in failures(db)[site.base + "/ring-a"]["error"]
 
 
 def test_malformed_feed_and_sitemap_are_recorded(tmp_path: Path) -> None:
@@ -407,7 +356,7 @@ def test_an_interrupted_crawl_exits_1_and_is_marked_interrupted(tmp_path: Path) 
     import subprocess
     import sys
 
-    from tests.conftest import FAST, REPO
+    from tests.helpers import FAST, REPO
 
     def slow(handler) -> None:
         time.sleep(30)

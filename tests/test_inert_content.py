@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import crawl, rassegna, write_sources
+from tests.helpers import crawl, rassegna, write_sources
 from tests.loopback import LoopbackSite
 from tests.sitekit import article_page, index_page, paragraphs
 

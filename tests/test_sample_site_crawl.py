@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from rassegna.sample_site import load_manifest, serve_in_thread
-from tests.conftest import crawl, rassegna, write_sources
+from tests.helpers import crawl, rassegna, write_sources
+
+pytestmark = pytest.mark.slow  # real crawls in subprocesses
 
 MANIFEST = load_manifest()
 

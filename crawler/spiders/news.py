@@ -35,6 +35,7 @@ from w3lib.encoding import http_content_type_encoding
 
 from archive import Archive
 from archive.clock import now, parse_aware, utcnow
+from archive.store import normalise_headers
 from crawler.canonical import article_url, canonical_url, same_site
 from crawler.dates import parse_cli_date
 from crawler.errors import describe_failure
@@ -70,7 +71,6 @@ class NewsSpider(scrapy.Spider):
         self.extract_start_urls = bool(url) or ad_hoc in (True, "1", "true", "yes")
         self.sources_by_name = {s.name: s for s in self.sources}
         # Hosts that the network guard lets through although they may be private addresses.
-        self.allowed_hosts = {host for s in self.sources for host in s.hosts}
         self.since = parse_cli_date(since) if since else None
         self.since_iso = self.since.isoformat() if self.since else None
         self.max_pages = int(max_pages) if max_pages else None
@@ -235,7 +235,7 @@ class NewsSpider(scrapy.Spider):
             response_url=response.url,
             source=source.name,
             body=response.body,
-            headers=_headers(response),
+            headers=normalise_headers(response.headers),
             status=response.status,
             fetched_at=now,
             # (not response.encoding: it would decode and cache the whole body on the
@@ -380,10 +380,3 @@ def _conditional_headers(known: dict[str, Any]) -> dict[str, str]:
 
 def _content_type(response: Response) -> str:
     return response.headers.get("Content-Type", b"").decode("latin-1").lower().strip()
-
-
-def _headers(response: Response) -> dict[str, str]:
-    return {
-        key.decode("latin-1"): b", ".join(values).decode("latin-1")
-        for key, values in response.headers.items()
-    }
