@@ -48,7 +48,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-# --- targets (issue #6) ----------------------------------------------------------------------
+# --- targets ---------------------------------------------------------------------------------
 TARGET_RATIO = 1.7          # end-to-end pages/s >= 1.7 x stock bare_extraction on one core
 LIMIT_RATIO = 2.0           # ... the limit on 2 cores
 TARGET_VS_NEWSPLEASE = 10.0

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.slow
 
 DOWNLOAD_TIMEOUT = 4
 RETRY_TIMES = 1
-# Bounds, measured on 2 cores (see the closing note of issue 7): the crawl took ~25 s and
+# Bounds, measured on 2 cores when this test was written: the crawl took ~25 s and
 # ~550 MB peak tree RSS (a Scrapy process and two spawned extraction workers, ~150 MB each
 # at rest). The bounds leave room for slow CI machines, not for a trap to blow up.
 TIME_BOUND = 75

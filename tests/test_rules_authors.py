@@ -1,4 +1,4 @@
-"""Author rules (issue 12): names as printed, in any script, from the first evidence that names one."""
+"""Author rules: names as printed, in any script, from the first evidence that names one."""
 
 from __future__ import annotations
 

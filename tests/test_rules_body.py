@@ -1,4 +1,4 @@
-"""Body rules (issue 12): each rule on a small hand-written page of tests/pages/rules/."""
+"""Body rules: each rule on a small hand-written page of tests/pages/rules/."""
 
 from __future__ import annotations
 

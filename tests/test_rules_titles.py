@@ -1,4 +1,4 @@
-"""Title rules (issue 12): the headline the sources agree on, without site, section or date parts."""
+"""Title rules: the headline the sources agree on, without site, section or date parts."""
 
 from __future__ import annotations
 
