@@ -17,7 +17,7 @@ from typing import Any
 from lxml.html import HtmlElement
 
 from . import authors as authors_mod
-from . import boilerplate, classify, dates, language, metadata
+from . import access, boilerplate, classify, dates, language, metadata, walls
 from .body import extract_body
 from .parse import MAX_DEPTH, hit_depth_limit, parse_html, truncate_tree
 from .record import Article
@@ -102,7 +102,6 @@ def _from_tree(tree: HtmlElement, url: str | None, fetched_at: datetime | None,
     title = metadata.extract_title(tree, page, site_name, host) or metadata.clean(hints.get("title"))
     author, names = authors_mod.extract_authors(tree, page)
     headlines = metadata.headline_variants(tree, page, title)
-    signals_links = classify.link_density(tree)
     teasers = classify.teaser_count(tree)
     # Dates need the language for printed dates; the page's claim is enough to pick
     # dateparser's locale, the text decides the reported language below.
@@ -122,8 +121,8 @@ def _from_tree(tree: HtmlElement, url: str | None, fetched_at: datetime | None,
     if modified:
         record.modified_at = modified.value
         record.date_naive = record.date_naive or modified.naive
-    lines = extract_body(tree, url, settings)  # last: trafilatura works on a copy anyway
-    lines = boilerplate.clean_lines(lines, headlines=headlines, authors=names,
+    raw_lines = extract_body(tree, url, settings)  # last: trafilatura works on a copy anyway
+    lines = boilerplate.clean_lines(raw_lines, headlines=headlines, authors=names,
                                     max_chars=settings.max_boilerplate_chars)
     record.text = "\n\n".join(lines)
     record.word_count = count_words(record.text)
@@ -131,10 +130,13 @@ def _from_tree(tree: HtmlElement, url: str | None, fetched_at: datetime | None,
     record.language = language.decide(record.text or (record.description or ""), page.html_lang,
                                       language_hint)
     signals = classify.Signals(words=record.word_count, has_date=published is not None,
-                               has_byline=bool(names), link_density=signals_links,
-                               teasers=teasers)
+                               has_byline=bool(names), teasers=teasers,
+                               measure_link_density=lambda: classify.link_density(tree))
     record.is_article, record.is_article_reason = classify.decide(
         page, url, signals, settings.min_article_words, allowed=bool(hints.get("allowed")))
+    # read from what the body's lines were before boilerplate dropped prompts and banners
+    access.mark_access(record, page, raw_lines)
+    walls.mark_wall(record, tree, raw_lines)
     return record
 
 
@@ -145,5 +147,5 @@ def warm_up(languages: tuple[str, ...] = ("it", "en", "fr", "de", "es")) -> None
 
     language.detect("warm up the language model with a sentence")
     for lang in languages:
-        datetext.parse_span("3 ore fa" if lang == "it" else "28/02/2024 18:05", lang)
+        datetext.parse_span("3 ore fa", lang, relative=True)
         datetext.parse_span("28/02/2024", lang)
