@@ -25,6 +25,17 @@ _PARSER.set_element_class_lookup(etree.ElementDefaultClassLookup(
     entity=html.HtmlEntity))
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_CONTROL_BYTES = bytes([*range(0, 9), 11, 12, *range(14, 32)])
+
+
+def _may_hold_controls(data: bytes | str) -> bool:
+    """False when raw bytes hold no C0 control byte, so their text holds none either.
+
+    The encodings pages use are ASCII supersets whose multi-byte sequences never use a byte
+    below 0x20 (UTF-16 has NULs and is searched). Deleting bytes in C costs ~0.05 ms a page
+    where the regular expression scans the decoded text in ~1.3 ms.
+    """
+    return isinstance(data, str) or len(data.translate(None, _CONTROL_BYTES)) != len(data)
 
 
 def looks_binary(data: bytes | str) -> bool:
@@ -78,8 +89,9 @@ def parse_html(data: bytes | str, charset: str | None, max_bytes: int) -> html.H
         # cut before a tag so that a multi-byte character is never split
         cut = data.rfind("<", 0, max_bytes) if isinstance(data, str) else data.rfind(b"<", 0, max_bytes)
         data = data[: cut if cut > max_bytes // 2 else max_bytes]
-    text = decode_html(data, charset)
-    text = _CONTROL.sub("", _XML_DECL.sub("", text, count=1))
+    text = _XML_DECL.sub("", decode_html(data, charset), count=1)
+    if _may_hold_controls(data):
+        text = _CONTROL.sub("", text)
     if not text.strip():
         return None
     try:
