@@ -9,9 +9,9 @@ a person, and used only when no person is printed.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
-from lxml import etree
 from lxml.html import HtmlElement
 
 from . import jsonld
@@ -66,12 +66,18 @@ _AGENCY = re.compile(
 _DOMAIN = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}$", re.IGNORECASE)
 _BYLINE_MARKERS = ("author", "byline", "autore", "auteur", "autor", "firma", "signature",
                    "writer", "creator")
-# Elements classed as a byline, found by XPath (a Python loop over every element costs more).
-_BYLINE_CLASSED = etree.XPath(
-    "//*[self::span or self::div or self::p or self::a or self::address or self::li]"
-    "[@class or @id][re:test(concat(@class, ' ', @id), $markers, 'i')]",
-    namespaces={"re": "http://exslt.org/regular-expressions"})
-_MARKERS = "|".join(_BYLINE_MARKERS)
+_BYLINE_TAGS = ("span", "div", "p", "a", "address", "li")
+_MARKERS = re.compile("|".join(_BYLINE_MARKERS), re.IGNORECASE)
+
+
+def _byline_classed(tree: HtmlElement) -> Iterator[HtmlElement]:
+    """Elements classed as a byline, in document order. A Python loop with one compiled
+    search per classed element is ~2× cheaper than XPath with EXSLT's re:test, which calls
+    back into Python for every element that has a class or an id."""
+    for el in tree.iter(*_BYLINE_TAGS):
+        cls, ident = el.get("class"), el.get("id")
+        if (cls or ident) and _MARKERS.search(f"{cls or ''} {ident or ''}"):
+            yield el
 
 # Links to an author's page ("/autoren/name/max-kolter", "/author/jane-doe/").
 _AUTHOR_HREF = re.compile(
@@ -214,7 +220,7 @@ def _byline_texts(tree: HtmlElement) -> list[str]:
     texts.extend(_text(el) for el in _own_article(links))
     if texts:
         return texts
-    for el in _BYLINE_CLASSED(tree, markers=_MARKERS):
+    for el in _byline_classed(tree):
         marker = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
         if not any(m in marker for m in _CREDIT_MARKERS) and not is_foreign(el):
             text = _text(el)
