@@ -16,8 +16,8 @@ from typing import Any
 
 from lxml.html import HtmlElement
 
-from . import authors as authors_mod
 from . import access, boilerplate, classify, dates, language, metadata, walls
+from . import authors as authors_mod
 from .body import extract_body
 from .parse import MAX_DEPTH, hit_depth_limit, parse_html, truncate_tree
 from .record import Article
@@ -135,7 +135,7 @@ def _from_tree(tree: HtmlElement, url: str | None, fetched_at: datetime | None,
     record.is_article, record.is_article_reason = classify.decide(
         page, url, signals, settings.min_article_words, allowed=bool(hints.get("allowed")))
     # read from what the body's lines were before boilerplate dropped prompts and banners
-    access.mark_access(record, page, raw_lines)
+    access.mark_access(record, page, tree, raw_lines)
     walls.mark_wall(record, tree, raw_lines)
     return record
 

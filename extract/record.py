@@ -34,6 +34,9 @@ class Article:
     date_source: str | None = None
     date_naive: bool = False
     language: str | None = None
+    # "open", or "paywalled" when the page says so or its text is a teaser ending in a
+    # subscription prompt (see access.py)
+    access: str = "open"
     text: str = ""
     word_count: int = 0
     content_hash: str = ""

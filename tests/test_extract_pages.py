@@ -178,7 +178,7 @@ def test_to_dict_is_json_ready_and_complete():
     assert set(data) == {
         "url", "canonical_url", "title", "description", "author", "authors", "site_name",
         "hostname", "image", "tags", "categories", "published_at", "published_day", "modified_at", "date_source",
-        "date_naive", "language", "text", "word_count", "content_hash", "is_article",
+        "date_naive", "language", "access", "text", "word_count", "content_hash", "is_article",
         "is_article_reason", "extractor_version", "problem"}
     assert json.loads(json.dumps(data)) == data
 
