@@ -69,8 +69,13 @@ DEFAULT = Settings()
 def settings_hash(settings: Settings = DEFAULT) -> str:
     """Eight hex digits that change whenever a setting, a rule of `extract/` or a library
     extraction relies on does."""
+    return _settings_hash(settings, rules_digest())
+
+
+@lru_cache(maxsize=8)  # Settings is frozen: hashed once a process, not once a page
+def _settings_hash(settings: Settings, digest: str) -> str:
     blob = json.dumps(asdict(settings), sort_keys=True).encode()
-    return hashlib.sha1(blob + rules_digest().encode()).hexdigest()[:8]
+    return hashlib.sha1(blob + digest.encode()).hexdigest()[:8]
 
 
 @lru_cache(maxsize=1)
