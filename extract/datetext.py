@@ -210,7 +210,10 @@ def _own_text(el: HtmlElement, limit: int) -> str | None:
 
 
 def _is_dateish(el: HtmlElement) -> bool:
-    marker = f"{el.get('class') or ''} {el.get('id') or ''} {el.get('itemprop') or ''}".lower()
+    cls, ident, prop = el.get("class"), el.get("id"), el.get("itemprop")
+    if not (cls or ident or prop):  # most elements: no string to build and scan
+        return False
+    marker = f"{cls or ''} {ident or ''} {prop or ''}".lower()
     return bool(_DATEISH.intersection(_TOKEN.findall(marker)))
 
 
