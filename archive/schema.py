@@ -23,7 +23,9 @@ MIGRATIONS = Migrations("rassegna-archive")
 # The archive's own columns of `articles`; every other stored column comes from the
 # extractor's record (see RECORD_COLUMNS, derived from the migrations below).
 ARCHIVE_COLUMNS = ("id", "url", "source", "first_seen_at", "last_seen_at", "crawl_run_id",
-                   "etag", "last_modified")
+                   "etag", "last_modified", "story_id")
+# Values of `articles.access`; a record without one (or with another) is open.
+ACCESS_VALUES = ("open", "paywalled")
 
 # unicode61 with remove_diacritics 2 folds case and accents, so "societa" finds "società".
 FTS_TOKENIZE = "unicode61 remove_diacritics 2"
@@ -245,6 +247,58 @@ def m003_published_day(db: Database) -> None:
         "CREATE INDEX idx_articles_published_month ON articles(published_month)",
     ):
         db.execute(sql)
+
+
+@MIGRATIONS()
+def m004_story_id(db: Database) -> None:
+    """``story_id``: articles carrying the same story (wire copies) share the first one's id.
+
+    ``story_bands`` holds each article's LSH band keys (``archive/stories.py``), the key as
+    the table's own primary key so a look-up is one B-tree probe and the table is its own
+    index. The backfill looks every stored article up in id order, as if it had just been
+    written: the oldest article of a story gives the story its id. It rewrites every row,
+    once.
+    """
+    from .stories import backfill
+
+    for sql in (
+        "ALTER TABLE articles ADD COLUMN story_id INTEGER REFERENCES articles(id)",
+        "CREATE TABLE story_bands (key INTEGER PRIMARY KEY, article_id INTEGER NOT NULL)",
+    ):
+        db.execute(sql)
+    backfill(db.conn)
+    # source rides along: the same_story query counts a story's sources from the index alone.
+    db.execute("CREATE INDEX idx_articles_story_id ON articles(story_id, source)")
+
+
+@MIGRATIONS()
+def m005_access(db: Database) -> None:
+    """``access``: ``open``, or ``paywalled`` when the extractor says the page is behind one.
+
+    Rows stored before it are ``open`` (the column's default: no row is rewritten).
+    """
+    for sql in (
+        "ALTER TABLE articles ADD COLUMN access TEXT NOT NULL DEFAULT 'open'",
+        "CREATE INDEX idx_articles_access ON articles(access)",
+    ):
+        db.execute(sql)
+
+
+@MIGRATIONS()
+def m006_version_diff(db: Database) -> None:
+    """``article_versions.diff`` and ``changed_words``: what each edit changed, word by word.
+
+    Each version is compared with the one that replaced it: the next version of the same
+    article, or the article as it is now for the latest one.
+    """
+    from .diffs import backfill
+
+    for sql in (
+        "ALTER TABLE article_versions ADD COLUMN diff TEXT",
+        "ALTER TABLE article_versions ADD COLUMN changed_words INTEGER",
+    ):
+        db.execute(sql)
+    backfill(db.conn)
 
 
 def publisher_day_of(published_at: str | None, timezone: str | None = None) -> str | None:

@@ -24,8 +24,17 @@ import zstandard
 from sqlite_utils import Database
 
 from .clock import parse_aware, utcnow
+from .diffs import word_diff
 from .lock import ArchiveLocked, WriterLock, is_locked, lock_path_for
-from .schema import ARTICLE_COLUMNS, LIST_COLUMNS, RECORD_COLUMNS, migrate, publisher_day_of
+from .schema import (
+    ACCESS_VALUES,
+    ARTICLE_COLUMNS,
+    LIST_COLUMNS,
+    RECORD_COLUMNS,
+    migrate,
+    publisher_day_of,
+)
+from .stories import StoryIndex
 
 LOGGER = logging.getLogger(__name__)
 
@@ -42,21 +51,23 @@ _OUTCOME_COLUMNS = {
     "not_modified": "not_modified",
     "failure": "failures",
 }
-_ARTICLE_COLUMNS = tuple(c for c in ARTICLE_COLUMNS if c != "id")
+# New rows are inserted with their id: a story's id is its first article's, known before
+# the row exists.
 _INSERT_ARTICLE = "INSERT INTO articles ({}) VALUES ({})".format(
-    ", ".join(_ARTICLE_COLUMNS), ", ".join(f":{c}" for c in _ARTICLE_COLUMNS)
+    ", ".join(ARTICLE_COLUMNS), ", ".join(f":{c}" for c in ARTICLE_COLUMNS)
 )
 _UPDATE_ARTICLE = "UPDATE articles SET {} WHERE id = :id".format(
-    ", ".join(f"{c} = :{c}" for c in _ARTICLE_COLUMNS if c not in ("url", "first_seen_at"))
+    ", ".join(f"{c} = :{c}" for c in ARTICLE_COLUMNS if c not in ("id", "url", "first_seen_at"))
 )
 _UPDATE_RECORD = "UPDATE articles SET {} WHERE id = :id".format(
-    ", ".join(f"{c} = :{c}" for c in RECORD_COLUMNS)
+    ", ".join(f"{c} = :{c}" for c in (*RECORD_COLUMNS, "story_id"))
 )
+# The replaced version, with what the edit changed (archive/diffs.py).
 _SAVE_VERSION = """
     INSERT INTO article_versions (article_id, title, description, text, content_hash,
-        extractor_version, first_seen_at, replaced_at, crawl_run_id)
+        extractor_version, first_seen_at, replaced_at, crawl_run_id, diff, changed_words)
     SELECT id, title, description, text, content_hash, extractor_version, first_seen_at,
-        :replaced_at, :crawl_run_id
+        :replaced_at, :crawl_run_id, :diff, :changed_words
     FROM articles WHERE id = :id
 """
 _TOUCH_ARTICLE = """
@@ -100,6 +111,9 @@ class Archive:
         self._zstd = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
         if migrate_schema:
             self.applied_migrations = migrate(self.db)
+        # Every article written through this archive (crawl, ingest, reextract, imports) is
+        # looked up here: the one place story_id is decided.
+        self.stories = StoryIndex(self.conn)
 
     # -- runs ------------------------------------------------------------------------------
 
@@ -330,19 +344,30 @@ class Archive:
 
     def _reextracted(self, url: str, row: dict[str, Any]) -> str:
         cols = ", ".join(RECORD_COLUMNS)
-        old = self.conn.execute(f"SELECT id, {cols} FROM articles WHERE url = ?", (url,)).fetchone()
+        old = self.conn.execute(f"SELECT id, story_id, {cols} FROM articles WHERE url = ?",
+                                (url,)).fetchone()
         if old is None:
             return "missing"
-        article_id, before = old[0], dict(zip(RECORD_COLUMNS, old[1:]))
+        article_id, story_id, before = old[0], old[1], dict(zip(RECORD_COLUMNS, old[2:]))
         if before == row:
             return "unchanged"
         outcome = "updated"
         if (before["content_hash"], before["title"]) != (row["content_hash"], row["title"]):
-            self.conn.execute(_SAVE_VERSION, {"id": article_id, "replaced_at": utcnow(),
-                                              "crawl_run_id": None})
+            self._save_version(article_id, before, row, utcnow(), None)
             outcome = "changed"
-        self.conn.execute(_UPDATE_RECORD, {**row, "id": article_id})
+        if before["content_hash"] != row["content_hash"]:
+            story_id = self.stories.assign(article_id, row["text"], story_id)
+        self.conn.execute(_UPDATE_RECORD, {**row, "story_id": story_id, "id": article_id})
         return outcome
+
+    def _save_version(self, article_id: int, before: Mapping[str, Any],
+                      after: Mapping[str, Any], replaced_at: str,
+                      crawl_run_id: int | None) -> None:
+        """Move the article's current version to article_versions, with its diff to ``after``."""
+        diff = word_diff(before["title"], before["text"], after["title"], after["text"])
+        self.conn.execute(_SAVE_VERSION, {
+            "id": article_id, "replaced_at": replaced_at, "crawl_run_id": crawl_run_id,
+            "diff": diff.text, "changed_words": diff.changed_words})
 
     def _timezone_of(self, source: str) -> str | None:
         row = self.conn.execute("SELECT timezone FROM sources WHERE name = ?",
@@ -361,6 +386,8 @@ class Archive:
         for c in LIST_COLUMNS:
             row[c] = _json(list(row[c] or []))
         row["date_naive"] = int(bool(row["date_naive"]))
+        access = record.get("access") or "open"
+        row["access"] = access if access in ACCESS_VALUES else "open"
         row["text"] = row["text"] or ""
         if row["word_count"] is None:
             row["word_count"] = len(row["text"].split())
@@ -368,19 +395,28 @@ class Archive:
 
     def _write_article(self, row: dict[str, Any]) -> str:
         old = self.conn.execute(
-            "SELECT id, content_hash, title FROM articles WHERE url = ?", (row["url"],)
+            "SELECT id, content_hash, title, story_id FROM articles WHERE url = ?", (row["url"],)
         ).fetchone()
         if old is None:
-            self.conn.execute(_INSERT_ARTICLE, row)
+            # Inside BEGIN IMMEDIATE no one else inserts: max(id) + 1 is the id SQLite would
+            # give the row, so the story can be decided (and its bands kept) beforehand.
+            article_id = self.conn.execute(
+                "SELECT coalesce(max(id), 0) + 1 FROM articles").fetchone()[0]
+            story_id = self.stories.assign(article_id, row["text"])
+            self.conn.execute(_INSERT_ARTICLE, {**row, "id": article_id, "story_id": story_id})
             return "new"
-        article_id, old_hash, old_title = old
+        article_id, old_hash, old_title, story_id = old
         if old_hash == row["content_hash"] and old_title == row["title"]:
             self.conn.execute(_TOUCH_ARTICLE, {**row, "id": article_id})
             return "unchanged"
         # A headline edit counts as a change too: newsrooms rewrite titles more than bodies.
-        self.conn.execute(_SAVE_VERSION, {"id": article_id, "replaced_at": row["last_seen_at"],
-                                          "crawl_run_id": row["crawl_run_id"]})
-        self.conn.execute(_UPDATE_ARTICLE, {**row, "id": article_id})
+        before = self.conn.execute("SELECT title, text FROM articles WHERE id = ?",
+                                   (article_id,)).fetchone()
+        self._save_version(article_id, {"title": before[0], "text": before[1]}, row,
+                           row["last_seen_at"], row["crawl_run_id"])
+        if old_hash != row["content_hash"]:
+            story_id = self.stories.assign(article_id, row["text"], story_id)
+        self.conn.execute(_UPDATE_ARTICLE, {**row, "id": article_id, "story_id": story_id})
         return "changed"
 
     def _write_not_modified(self, row: dict[str, Any]) -> str:
