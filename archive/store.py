@@ -41,6 +41,7 @@ LOGGER = logging.getLogger(__name__)
 # zstd level 3: on the 88 corpus pages (183 KB of HTML on average) it compresses 5.0x at
 # ~1 ms a page; level 6 gains 8% more for 2.8x the time, level 19 gains 16% for 125x.
 ZSTD_LEVEL = 3
+CACHE_KIB = 8192  # the writer's page cache
 RUN_STATUSES = ("running", "finished", "interrupted", "failed")
 # write_batch outcome -> crawl_runs counter column, kept live so a killed run still shows
 # what it stored.
@@ -97,6 +98,10 @@ def open_db(path: str | os.PathLike[str]) -> Database:
     db.enable_wal()
     # In WAL, NORMAL loses at most the last commits on power loss, never on a process kill.
     db.execute("PRAGMA synchronous = NORMAL")
+    # A batch of 100 articles registers 1,600 story bands at random places in story_bands:
+    # with SQLite's default 2 MiB cache those pages spill and are read again (0.75 ms an
+    # article at a million articles), with 8 MiB they stay (0.2 ms).
+    db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
     return db
 
 

@@ -22,52 +22,63 @@ from __future__ import annotations
 import re
 import sqlite3
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import compress
 
 SHINGLE = 5  # words per shingle
 BINS = 32  # one-permutation MinHash bins
 ROWS = 2  # bins per band (band_keys pairs them)
 BANDS = BINS // ROWS
 THRESHOLD = 0.25  # Jaccard of shingle sets from which two texts are one story
-MIN_SHINGLES = 8  # shorter texts (a caption, a teaser) stay stories of their own
+MIN_SHINGLES = 8  # fewer sampled shingles (under ~20 words): a story of its own
 MAX_TOKENS = 1500  # a longer text is judged on its first 1,500 words
 MAX_CHECKS = 4  # candidates verified per article, most shared bands first
 
 _ASCII_PUNCT = b"!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
 _FOLD = bytes(32 if i in _ASCII_PUNCT else i for i in range(256))
-_WIDE_PUNCT = tuple(c.encode() for c in "\u201c\u201d\u201e\u2018\u2019\u00ab\u00bb\u2013\u2014"
-                    "\u2026\u00a0\u2022\u00b7\u201a\u2039\u203a")
+_WIDE_PUNCT = "\u201c\u201d\u201e\u2018\u2019\u00ab\u00bb\u2013\u2014\u2026\u00a0\u2022\u00b7\u201a\u2039\u203a"
 # Scripts written without spaces: one token per character.
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_]+")
 _M64 = (1 << 64) - 1
 _GOLD = 0x9E3779B97F4A7C15
 _KEY_BITS = 58
+_KEEP = (2).__and__  # called from C: no Python frame per word
 _BIN_OF = (BINS - 1).__and__  # BINS is a power of two: h % BINS, called from C
 
 
 def tokens(text: str) -> list[bytes]:
     """Lower-cased words of ``text`` as UTF-8 bytes, punctuation dropped.
 
-    Bytes and ``bytes.translate`` rather than a Unicode regex: three times faster, and this
-    runs in the crawl's single writer. Text in a script without spaces (Chinese, Japanese)
-    falls back to one token per character.
+    Bytes and ``bytes.translate`` rather than a Unicode regex: several times faster, and
+    this runs in the crawl's single writer. Text in a script without spaces (Chinese,
+    Japanese) falls back to one token per character.
     """
-    data = text.lower().encode()
-    for mark in _WIDE_PUNCT:
-        if mark in data:
-            data = data.replace(mark, b" ")
+    lowered = text.lower()
+    for mark in _WIDE_PUNCT:  # a one-character search is a memchr, and absent in ASCII
+        if mark in lowered:
+            lowered = lowered.replace(mark, " ")
+    data = lowered.encode()
     words = data.translate(_FOLD).split()
     if len(data) > 16 * len(words) + 64:  # long unbroken runs: no spaces between words
-        words = [t.encode() for t in _CJK.findall(text.lower())]
+        words = [t.encode() for t in _CJK.findall(lowered)]
     return words[:MAX_TOKENS]
 
 
-def shingles(text: str) -> list[int]:
-    """crc32 of every run of ``SHINGLE`` consecutive tokens (duplicates kept)."""
+def shingles(text: str, sample: bool = True) -> list[int]:
+    """crc32 of the runs of ``SHINGLE`` consecutive tokens (duplicates kept).
+
+    With ``sample`` (for the LSH bands), only the runs whose first word's byte length has
+    bit 1 set (2-3, 6-7, 10-11… bytes): about half, chosen by their own content, so two
+    copies of a text keep the same ones, at half the cost. Not the length's parity:
+    Cyrillic or Greek words are all of even length in UTF-8. The Jaccard check that decides
+    uses every run.
+    """
     w = tokens(text)
     if len(w) < SHINGLE:
         return [zlib.crc32(b" ".join(w))] if w else []
-    runs = zip(*(w[i:] for i in range(SHINGLE)))
+    runs: Iterator[tuple[bytes, ...]] = zip(*(w[i:] for i in range(SHINGLE)))
+    if sample:
+        runs = compress(runs, map(_KEEP, map(len, w)))
     return list(map(zlib.crc32, map(b" ".join, runs)))
 
 
@@ -108,10 +119,9 @@ def _slot(least: dict[int, int], i: int) -> int:
 
 def same_story(text_a: str, text_b: str) -> bool:
     """The archive's decision for two texts: a shared band, then Jaccard >= ``THRESHOLD``."""
-    a, b = shingles(text_a), shingles(text_b)
-    if not set(band_keys(a)) & set(band_keys(b)):
+    if not set(band_keys(shingles(text_a))) & set(band_keys(shingles(text_b))):
         return False
-    return jaccard(a, b) >= THRESHOLD
+    return jaccard(shingles(text_a, False), shingles(text_b, False)) >= THRESHOLD
 
 
 class StoryIndex:
@@ -130,9 +140,8 @@ class StoryIndex:
         article's own story (``current``, as it was, or its own id). The article row may
         not exist yet (a new article takes the id it is about to be inserted with).
         """
-        hashes = shingles(text)
-        keys = band_keys(hashes)
-        story = self._best_match(article_id, hashes, keys)
+        keys = band_keys(shingles(text))
+        story = self._best_match(article_id, text, keys)
         if story is None:
             story = current if current is not None else article_id
         if keys:
@@ -141,7 +150,7 @@ class StoryIndex:
                 [(k, article_id) for k in keys])
         return story
 
-    def _best_match(self, article_id: int, hashes: list[int], keys: list[int]) -> int | None:
+    def _best_match(self, article_id: int, text: str, keys: list[int]) -> int | None:
         if not keys:
             return None
         rows = self.conn.execute(
@@ -149,13 +158,14 @@ class StoryIndex:
             "GROUP BY article_id ORDER BY count(*) DESC, article_id LIMIT ?".format(
                 ", ".join("?" * len(keys))), (*keys, article_id, MAX_CHECKS)).fetchall()
         best: tuple[float, int] | None = None
+        whole = shingles(text, sample=False) if rows else []
         for (candidate,) in rows:
             found = self.conn.execute(
                 "SELECT coalesce(story_id, id), text FROM articles WHERE id = ?",
                 (candidate,)).fetchone()
             if found is None:
                 continue
-            similarity = jaccard(hashes, shingles(found[1] or ""))
+            similarity = jaccard(whole, shingles(found[1] or "", sample=False))
             if similarity >= THRESHOLD and (best is None or (-similarity, found[0]) < best):
                 best = (-similarity, found[0])
         return best[1] if best else None

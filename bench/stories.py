@@ -17,7 +17,7 @@ archive's decision (``archive.stories.same_story``) and of the exact Jaccard at 
 thresholds.
 
 ``cost`` fills an archive through ``Archive.write_batch`` with synthetic articles (a
-Zipf-distributed vocabulary of 60,000 made-up words, 120-260 words each, 10% of them wire
+Zipf-distributed vocabulary of 60,000 made-up words, 80-160 words each, 10% of them wire
 copies of an earlier one; no raw HTML, to keep the file small), then adds articles of
 400-900 words, a fifth of them copies, in batches of 100 (the crawl's batch) and prints the
 median time the story step takes per added article, next to the target.
@@ -184,8 +184,8 @@ def evaluate(pairs: list[Pair]) -> None:
 
     def sketch(text: str) -> tuple[list[int], set[int]]:
         if text not in cache:
-            hashes = stories.shingles(text)
-            cache[text] = (hashes, set(stories.band_keys(hashes)))
+            bands = set(stories.band_keys(stories.shingles(text)))
+            cache[text] = (stories.shingles(text, sample=False), bands)
         return cache[text]
 
     scored = []  # (label, kind, exact jaccard, shares a band, name)
@@ -288,7 +288,7 @@ def build(path: Path, n: int, batch: int = 500) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     arc = Archive(path)
     started = time.perf_counter()
-    chunks = ((s, min(s + batch, n), 120, 260) for s in range(0, n, batch))
+    chunks = ((s, min(s + batch, n), 80, 160) for s in range(0, n, batch))
     with multiprocessing.Pool(max(1, (os.cpu_count() or 2) - 1)) as pool:
         for done, items in enumerate(pool.imap(_items, chunks, chunksize=4), 1):
             arc.write_batch(items)
