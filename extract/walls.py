@@ -38,9 +38,12 @@ CHALLENGE_LINE_MAX_CHARS = 200
 WALL_MAX_WORDS = 400
 # A consent line longer than this is prose (an article about cookie law), not a dialog.
 CONSENT_LINE_MAX_CHARS = 400
-# Below this many words of extracted text the page's visible text is read (bounded).
+# Below this many characters of extracted text the page's visible text is read (bounded).
+NEARLY_EMPTY_CHARS = 80
+VISIBLE_TEXT_MAX_CHARS = 3000
+VISIBLE_MAX_ELEMENTS = 800
+# Below this many words a page's scripts are looked at for a challenge platform.
 NEARLY_EMPTY_WORDS = 10
-VISIBLE_TEXT_MAX_CHARS = 6000
 
 _I = re.IGNORECASE
 
@@ -82,6 +85,9 @@ _PROMPT = re.compile(
     r"(?:tutto|alle|tout|todo)\s+(?:accettare|akzeptieren|accepter|aceptar)|"
     r"(?:accetta|accept|accepter|akzeptieren|aceptar|zustimmen|einwilligen|agree)\s+(?:e|and|et|und|y)\s+"
     r"(?:continua|continue|continuer|weiter|continuar)", _I)
+# A line of a consent dialog speaks of one of these (one regex, one pass).
+_CONSENT_WORDS = re.compile(
+    f"{_CONSENT_TOPIC.pattern}|{_CONSENT_CONTEXT.pattern}|{_CHOICE.pattern}", _I)
 # Titles of pages that are only a consent dialog.
 _CONSENT_TITLE = re.compile(
     r"^(?:before\s+you\s+continue|bevor\s+sie\s+(?:fortfahren|weiterlesen)|prima\s+di\s+continuare|"
@@ -109,6 +115,9 @@ _CHALLENGE_TEXT = re.compile(
     r"are\s+you\s+a\s+robot|we\s+need\s+to\s+make\s+sure\s+you['’]re\s+not\s+a\s+robot|"
     r"vérification\s+de\s+sécurité|überprüfung\s+ihres\s+browsers|verifica\s+di\s+sicurezza|"
     r"verificación\s+de\s+seguridad|ddos\s+protection\s+by", _I)
+# Words one of which a challenge's text holds, looked for (in C) before the regex runs.
+_CHALLENGE_HINTS = ("human", "browser", "javascript", "robot", "captcha", "security", "hold",
+                    "sécurité", "sicurezza", "seguridad", "überprüfung", "ddos")
 # Scripts and markup of the usual challenge platforms (Cloudflare, DataDome, PerimeterX,
 # Imperva, AWS WAF, DDoS-Guard, Sucuri).
 CHALLENGE_MARKERS = (
@@ -167,7 +176,7 @@ def find_wall(tree: HtmlElement, lines: list[str], words: int,
         return None
     title_el = tree.find(".//title")
     title = " ".join(title_el.text_content().split()) if title_el is not None else None
-    if sum(len(line.split()) for line in lines) < NEARLY_EMPTY_WORDS:
+    if sum(map(len, lines)) < NEARLY_EMPTY_CHARS:
         lines = lines + visible_lines(tree)
     challenge = _challenge(tree, title, lines, words)
     if challenge is not None:
@@ -182,7 +191,8 @@ def _challenge(tree: HtmlElement, title: str | None, lines: list[str], words: in
         return None
     if title and _CHALLENGE_TITLE.match(title.strip()):
         return Wall(BOT_CHALLENGE, f"the page is a browser check titled {title.strip()[:60]!r}")
-    for line in lines:
+    joined = "\n".join(lines).lower()
+    for line in lines if any(hint in joined for hint in _CHALLENGE_HINTS) else ():
         found = _CHALLENGE_TEXT.search(line) if len(line) <= CHALLENGE_LINE_MAX_CHARS else None
         if found:
             return Wall(BOT_CHALLENGE, f"the page asks to prove a human is browsing "
@@ -194,23 +204,40 @@ def _challenge(tree: HtmlElement, title: str | None, lines: list[str], words: in
     return None
 
 
+# Words one of which a consent dialog always holds, looked for (in C) before any regex runs.
+_CONSENT_HINTS = ("cookie", "consent", "tracking", "tracker", "einwillig", "zustimm", "consenso",
+                  "gdpr", "dsgvo", "rgpd", "pur-abo", "pur abo", "datenschutz-einst",
+                  "datenschutzeinst", "privacy settings")
+
+
 def _consent(title: str | None, lines: list[str]) -> Wall | None:
     prompt = bool(title and _CONSENT_TITLE.match(title.strip()))
+    if not prompt:
+        text = "\n".join(lines).lower()
+        if not any(hint in text for hint in _CONSENT_HINTS):
+            return None
     consent_words = other_words = 0
     for line in lines:
         size = len(line.split())
-        if len(line) <= CONSENT_LINE_MAX_CHARS and (
-                _CONSENT_TOPIC.search(line) or _CONSENT_CONTEXT.search(line)
-                or _CHOICE.search(line)):
+        if len(line) <= CONSENT_LINE_MAX_CHARS and _CONSENT_WORDS.search(line):
             consent_words += size
-            prompt = prompt or bool(_CONSENT_TOPIC.search(line) and (
-                _PROMPT.search(line) or _CHOICE.search(line) and size <= 12))
+            prompt = prompt or _is_prompt(line, size)
         else:
             other_words += size
-    if prompt and consent_words and other_words < OTHER_WORDS_MAX:
+            if other_words >= OTHER_WORDS_MAX:  # article text: no wall (and no more regexes)
+                return None
+    if prompt and consent_words:
         return Wall(CONSENT_WALL, "the page asks to accept cookies or tracking (or to "
                                   "subscribe) and shows no article text")
     return None
+
+
+def _is_prompt(line: str, size: int) -> bool:
+    """A line that asks for consent: the site speaking of its cookies, "accept or subscribe",
+    or a short line naming cookies or consent and a choice."""
+    if not _CONSENT_TOPIC.search(line):
+        return False
+    return bool(_PROMPT.search(line) or size <= 12 and _CHOICE.search(line))
 
 
 def visible_lines(tree: HtmlElement, limit: int = VISIBLE_TEXT_MAX_CHARS) -> list[str]:
@@ -221,7 +248,9 @@ def visible_lines(tree: HtmlElement, limit: int = VISIBLE_TEXT_MAX_CHARS) -> lis
         return []
     lines: list[str] = []
     size = 0
-    for el in body.iter():
+    for count, el in enumerate(body.iter()):
+        if count >= VISIBLE_MAX_ELEMENTS:
+            break
         if not isinstance(el.tag, str) or el.tag in ("script", "style", "noscript", "template"):
             texts = [el.tail]
         else:
