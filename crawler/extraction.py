@@ -55,7 +55,7 @@ def extract_page(
     holds ~36 KB a page instead of ~180 KB.
     """
     import extract
-    from crawler.links import scrapy_encoding
+    from crawler.links import link_encoding
 
     links: list[str] | None = None
     try:
@@ -63,7 +63,7 @@ def extract_page(
         whole = (page is not None and not page.too_deep
                  and len(body) <= extract.DEFAULT_SETTINGS.max_bytes)
         if whole and follow is not None:
-            links = _links(page.tree, url, *follow, encoding=scrapy_encoding(body, charset))
+            links = _links(page.tree, url, *follow, encoding=link_encoding(body, charset))
         record = None if page is None else extract.article_from_page(
             page,
             url,

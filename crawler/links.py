@@ -22,12 +22,14 @@ In the crawl, article pages' links are read by the extraction worker from its ow
 pages it does not extract (start and section pages) and from the rare page whose tree the
 worker could not trust. Either way the spider alone turns them into requests.
 
-``scrapy_encoding`` is not ``extract.encoding``: links must be percent-encoded exactly as
-LinkExtractor does, in the encoding Scrapy reads, while extraction decodes pages by its own,
-better-informed rules (a mislabelled UTF-8 page, undeclared single-byte pages).
+Both read the text extraction reads: ``page_links`` decodes the body with
+``extract.encoding.decode_page`` (not Scrapy's ``TextResponse`` decoding, which believes a
+Content-Type that says ISO-8859-1 over UTF-8 bytes and so reads ``/città`` as ``/cittÃ\xa0``),
+and both percent-encode queries in the codec that function chose (``link_encoding``). A
+``<base href>`` counts wherever it is, as in a browser (Scrapy reads the first 4 KB only).
 
-``tests/test_links.py`` checks the output equals LinkExtractor's on tricky links and on
-every corpus page.
+``tests/test_links.py`` checks the output equals LinkExtractor's on tricky links and on every
+corpus page (given the same text), and that both readers give the same links.
 
 Non-HTML selectors (an XHTML document parsed as XML) fall back to ``LinkExtractor``.
 """
@@ -40,9 +42,11 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlparse
 
+from lxml import etree, html
 from w3lib.encoding import (
     html_body_declared_encoding,
     html_to_unicode,
+    http_content_type_encoding,
     read_bom,
     resolve_encoding,
 )
@@ -51,6 +55,7 @@ from w3lib.url import safe_url_string
 
 from crawler.canonical import same_site
 from crawler.urls import matches_any
+from extract.encoding import decode_page
 
 if TYPE_CHECKING:
     from scrapy.http import TextResponse
@@ -90,15 +95,65 @@ def _site_prefix(url: str) -> str:
     return f"{scheme}://{rest[:end]}"
 
 
+def link_encoding(body: bytes, charset: str | None = None) -> str:
+    """The encoding a page's link queries are percent-encoded in: the codec extraction reads
+    the page with (``extract.encoding.decode_page``), UTF-8 for a UTF-16 or UTF-32 page (as
+    browsers do: their query bytes would be no URL at all)."""
+    return _query_encoding(decode_page(body, charset)[1])
+
+
+def _query_encoding(codec: str) -> str:
+    return "utf-8" if codec.startswith(("utf-16", "utf-32")) else codec
+
+
+# What parsel builds a Selector's tree with (huge_tree: no depth limit, unlike extraction's).
+_HTML_PARSER = html.HTMLParser(recover=True, encoding="utf-8", huge_tree=True)
+
+
+def page_links(response: TextResponse, deny: Iterable[re.Pattern[str]],
+               hosts: frozenset[str]) -> list[str]:
+    """Absolute URLs of the page's same-site links, first occurrence order, no duplicates."""
+    from scrapy.http import HtmlResponse
+
+    deny = tuple(deny)
+    if not isinstance(response, HtmlResponse):
+        from scrapy.selector import Selector
+
+        if Selector(response=response).type != "html":
+            return _link_extractor_links(response, deny, hosts)
+    content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+    charset = http_content_type_encoding(content_type)
+    text, codec = decode_page(response.body, charset)
+    # A tree of its own, not ``response.selector``: the response stays alive until its item
+    # has been extracted and stored, and a cached lxml tree (~10x the HTML) would stay with it.
+    data = text.strip().replace("\x00", "").encode("utf-8") or b"<html/>"
+    root = etree.fromstring(data, parser=_HTML_PARSER)
+    if root is None:
+        return []
+    encoding = _query_encoding(codec)
+    return tree_links(root, document_base_url(root, response.url, encoding), response.url,
+                      encoding, deny, hosts)
+
+
+def _link_extractor_links(response: TextResponse, deny: tuple[re.Pattern[str], ...],
+                          hosts: frozenset[str]) -> list[str]:
+    """Links of a non-HTML page (XHTML parsed as XML, say), through Scrapy's LinkExtractor."""
+    from scrapy.linkextractors import LinkExtractor
+
+    extractor = LinkExtractor(deny=deny, unique=True)
+    return [link.url for link in extractor.extract_links(response) if same_site(link.url, hosts)]
+
+
 def scrapy_encoding(body: bytes, charset: str | None = None) -> str:
     """The encoding ``TextResponse.encoding`` gives a page, worked out without Scrapy and
     without keeping the decoded text: the BOM, then the Content-Type ``charset``, then a
     ``<meta charset>`` in the first 4 KB, else ASCII (read as cp1252) or UTF-8 when the bytes
-    decode as such, else charset-normalizer's guess. Links are percent-encoded in it, as LinkExtractor does.
+    decode as such, else charset-normalizer's guess.
 
-    ``response.encoding`` on a page that declares nothing decodes and caches the whole body
-    (~4x its size as ``str``) on the response, which then lives until the page is stored;
-    the extraction worker calls this instead. ``tests/test_links.py`` compares the two.
+    Links are not read in it (``link_encoding``): the meta-refresh middleware decodes a
+    page's head in it so that it finds what ``scrapy.utils.response.get_meta_refresh`` finds,
+    and ``response.encoding`` on a page that declares nothing would decode and cache the whole
+    body on the response. ``tests/test_links.py`` compares the two.
     """
     declared = (read_bom(body)[0] or (resolve_encoding(charset) if charset else None)
                 or html_body_declared_encoding(body))
@@ -111,7 +166,7 @@ def scrapy_encoding(body: bytes, charset: str | None = None) -> str:
 
 def _scrapy_auto_detect(body: bytes) -> str | None:
     """Scrapy's ``TextResponse._auto_detect_fun``: ASCII (read as cp1252), then UTF-8, then
-    charset-normalizer's guess (tens of ms on a large page: better in a worker)."""
+    charset-normalizer's guess."""
     from charset_normalizer import from_bytes
 
     for candidate in ("ascii", "utf-8"):
@@ -122,26 +177,6 @@ def _scrapy_auto_detect(body: bytes) -> str | None:
         return resolve_encoding(candidate)
     match = from_bytes(body).best()
     return resolve_encoding(match.encoding) if match else None
-
-
-def page_links(response: TextResponse, deny: Iterable[re.Pattern[str]],
-               hosts: frozenset[str]) -> list[str]:
-    """Absolute URLs of the page's same-site links, first occurrence order, no duplicates."""
-    from scrapy.linkextractors import LinkExtractor
-    from scrapy.selector import Selector
-    from scrapy.utils.response import get_base_url
-
-    deny = tuple(deny)
-    # A selector of its own, not ``response.selector``: the response stays alive until its
-    # item has been extracted and stored, and a cached lxml tree (~10x the HTML) would stay
-    # with it — tens of MB with a few dozen pages waiting for the pool.
-    selector = Selector(response=response)
-    if selector.type != "html":
-        extractor = LinkExtractor(deny=deny, unique=True)
-        return [link.url for link in extractor.extract_links(response)
-                if same_site(link.url, hosts)]
-    return tree_links(selector.root, get_base_url(response), response.url, response.encoding,
-                      deny, hosts)
 
 
 def document_base_url(root: Any, page_url: str, encoding: str = "utf-8") -> str:

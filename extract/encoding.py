@@ -3,45 +3,34 @@
 A wrong declaration is common (Latin-1 bytes served as UTF-8, UTF-8 served as
 ISO-8859-1), so a declared charset is only believed when the bytes decode
 cleanly under it.
+
+Extraction and the crawler's link reader both decode pages with ``decode_page``, so the
+links a crawl follows are read from the very text extraction sees. Labels, the byte order
+mark and ``<meta>`` declarations are read with w3lib (WHATWG's label table: ISO-8859-1 and
+ASCII are windows-1252, GB2312 is GB18030; UTF-7 is refused).
 """
 
 from __future__ import annotations
 
-import codecs
 import logging
-import re
+
+from w3lib.encoding import html_body_declared_encoding, read_bom, resolve_encoding
 
 LOGGER = logging.getLogger(__name__)
-
-_META_CHARSET = re.compile(
-    rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]{2,40})""", re.IGNORECASE
-)
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-# WHATWG: browsers read these labels as windows-1252, a superset.
-_ALIASES = {"iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252", "us-ascii": "cp1252",
-            "ascii": "cp1252", "iso8859-1": "cp1252", "l1": "cp1252"}
 
 
 def codec_name(label: str | None) -> str | None:
     """Python's codec for a charset label, or None when the label is unknown."""
     if not label:
         return None
-    label = label.strip().strip("\"'").lower()
-    label = _ALIASES.get(label, label)
-    try:
-        return codecs.lookup(label).name
-    except LookupError:
-        return None
+    label = label.strip().strip("\"'")
+    return resolve_encoding(label) if label else None
 
 
 def sniff_meta_charset(data: bytes) -> str | None:
-    """The charset a page declares in its first few kilobytes."""
-    match = _META_CHARSET.search(data[:4096])
-    return match.group(1).decode("ascii", "ignore") if match else None
+    """The codec a page declares in its first 4 KB (``<meta charset>``, ``<meta
+    http-equiv=Content-Type>`` or an XML declaration), or None."""
+    return html_body_declared_encoding(data)
 
 
 def _strict(data: bytes, codec: str) -> str | None:
@@ -94,34 +83,41 @@ def mostly_utf8(data: bytes) -> str | None:
     return text if good >= _UTF8_MAJORITY * bad else None
 
 
-def decode_html(data: bytes | str, charset: str | None = None) -> str:
-    """Decode a page's bytes to text (a str is returned as is)."""
-    if isinstance(data, str):
-        return data
-    for bom, codec in _BOMS:
-        if data.startswith(bom):
-            return data.decode(codec, errors="replace")
+def decode_page(data: bytes, charset: str | None = None) -> tuple[str, str]:
+    """A page's text and the codec it was read with: the byte order mark; else UTF-8 when
+    the bytes are (overwhelmingly) UTF-8 and no declared single-byte charset decodes them
+    better; else ``charset`` (from the HTTP Content-Type), then ``<meta charset>``, when the
+    bytes decode cleanly under it; else charset-normalizer's guess on pages of 2 KB or more,
+    windows-1252 below that."""
+    bom_codec, bom = read_bom(data)
+    if bom_codec and bom:
+        return data[len(bom):].decode(bom_codec, errors="replace"), bom_codec
     utf8 = _strict(data, "utf-8")
     if utf8 is None:
         utf8 = mostly_utf8(data)  # a handful of bad bytes do not make a page Latin-1
-    for label in (charset, sniff_meta_charset(data)):
-        declared = codec_name(label)
-        if declared is None:
+    for codec in (codec_name(charset), sniff_meta_charset(data)):
+        if codec is None:
             continue
-        codec = declared
         if codec == "utf-8":
             if utf8 is not None:
-                return utf8
+                return utf8, "utf-8"
             continue  # declared UTF-8 but is not: fall through to detection
         text = _strict(data, codec)
         # Single-byte charsets accept any byte, so valid multi-byte UTF-8 with
         # non-ASCII characters is the stronger evidence of what the bytes are.
         if utf8 is not None and not utf8.isascii() and codec.startswith(("cp125", "iso8859")):
-            return utf8
+            return utf8, "utf-8"
         if text is not None:
-            return text
+            return text, codec
     if utf8 is not None:
-        return utf8
+        return utf8, "utf-8"
     # detectors guess wildly on a few hundred bytes; a short page is most likely windows-1252
     codec = (_detect(data) if len(data) >= _MIN_DETECT_BYTES else None) or "cp1252"
-    return data.decode(codec, errors="replace")
+    return data.decode(codec, errors="replace"), codec
+
+
+def decode_html(data: bytes | str, charset: str | None = None) -> str:
+    """Decode a page's bytes to text (a str is returned as is): ``decode_page``'s text."""
+    if isinstance(data, str):
+        return data
+    return decode_page(data, charset)[0]

@@ -121,6 +121,22 @@ def test_decoding_order_and_recovery():
     assert decode_html(b"\xef\xbb\xbfciao") == "ciao"
 
 
+def test_declared_charsets_are_read_as_w3lib_reads_them():
+    from extract.encoding import codec_name, decode_page
+
+    cyrillic = "\u0434\u0430".encode("cp1251")
+    # a <meta> in a comment declares nothing; http-equiv with its content does
+    assert decode_page(b'<!-- <meta charset="koi8-r"> --><meta charset="windows-1251">'
+                       + cyrillic)[1] == "cp1251"
+    assert decode_page(b'<meta content="text/html; charset=windows-1251" '
+                       b'http-equiv="Content-Type">' + cyrillic)[1] == "cp1251"
+    # WHATWG labels: ISO-8859-1 and ASCII are windows-1252; UTF-7 is refused
+    assert [codec_name(label) for label in ("ISO-8859-1", '"us-ascii"', "gb2312", "utf-7",
+                                            "no-such", "")] == [
+        "cp1252", "cp1252", "gb18030", None, None, None]
+    assert decode_page("\ufeffcitt\u00e0".encode("utf-16-le")) == ("citt\u00e0", "utf-16-le")
+
+
 def test_extractor_version_names_both_versions_and_settings():
     import trafilatura
 
