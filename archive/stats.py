@@ -11,6 +11,19 @@ from .export import connect_readonly
 LAST_RUNS = 10
 
 
+# Walls are failures whose error says so: counted from `failures`, so a run killed before it
+# wrote its counts shows them too.
+_LAST_RUNS = """
+    SELECT r.id, r.started_at, r.finished_at, r.status, r.pages_fetched, r.articles_new,
+        r.articles_changed, r.failures,
+        (SELECT count(*) FROM failures f WHERE f.crawl_run_id = r.id
+            AND f.error LIKE 'consent wall%') AS consent_walls,
+        (SELECT count(*) FROM failures f WHERE f.crawl_run_id = r.id
+            AND f.error LIKE 'bot challenge%') AS bot_challenges
+    FROM crawl_runs r ORDER BY r.id DESC LIMIT ?
+"""
+
+
 def _rows(conn: Any, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
     cur = conn.execute(sql, params)
     names = [d[0] for d in cur.description]
@@ -36,9 +49,7 @@ def archive_stats(db_path: str | os.PathLike[str]) -> dict[str, Any]:
             "per_language": _rows(conn, "SELECT coalesce(language, '?') AS language, "
                                   "count(*) AS articles FROM articles GROUP BY 1 "
                                   "ORDER BY articles DESC"),
-            "last_runs": _rows(conn, "SELECT id, started_at, finished_at, status, "
-                               "pages_fetched, articles_new, articles_changed, failures "
-                               "FROM crawl_runs ORDER BY id DESC LIMIT ?", (LAST_RUNS,)),
+            "last_runs": _rows(conn, _LAST_RUNS, (LAST_RUNS,)),
             # by wording too: "HTTP 404 Not Found" x 3 says more than "fetch: 3"
             "failures_last_run": _rows(conn, "SELECT stage, error, count(*) AS failures "
                                        "FROM failures WHERE crawl_run_id = "

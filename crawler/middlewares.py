@@ -1,5 +1,6 @@
-"""Downloader middlewares: the SSRF guard, robots.txt Crawl-delay, Retry-After, redirect loops
-and a meta-refresh reader that does not decode whole pages.
+"""Downloader middlewares: the SSRF guard, robots.txt Crawl-delay, Retry-After, redirect loops,
+a meta-refresh reader that does not decode whole pages, and walls (bot challenges, consent
+redirects) recognised before they pass for pages or for plain HTTP errors.
 
 Each is a small class built in ``from_crawler``; Scrapy's own middlewares do the rest
 (robots.txt rules, redirects, timeouts, size limits, compression).
@@ -38,6 +39,7 @@ from crawler.scrapy_compat import (
     follow_redirect,
     redirect_request_using_get,
 )
+from extract.walls import BOT_CHALLENGE, CHALLENGE_HEADERS, CONSENT_WALL, challenge_response
 
 logger = logging.getLogger(__name__)
 
@@ -301,3 +303,65 @@ def _redirect_target(request: Request, response: Response) -> str | None:
         return urljoin(request.url, safe_url_string(location))
     except ValueError:
         return None
+
+
+class WallAnswer(IgnoreRequest):
+    """A response that is a wall, not the page asked for: the request fails with a message
+    starting ``bot challenge`` or ``consent wall``, and keeps the response (for its status)."""
+
+    def __init__(self, message: str, response: Response) -> None:
+        super().__init__(message)
+        self.response = response
+
+
+class WallMiddleware:
+    """Fails a request answered by a bot challenge or redirected to a consent page.
+
+    A challenge (a ``cf-mitigated: challenge`` header, a 403/429/503 "Just a moment…" page or
+    a challenge platform's scripts: ``extract.walls.challenge_response``) is recognised here,
+    before RetryAfterMiddleware retries a 503 and before the spider's error handling words it
+    ``HTTP 503 Service Unavailable``: the failure says ``bot challenge``. Nothing tries to get
+    past a wall: no retry, no cookie, no other client. A consent wall served with 200 in place
+    of the article is recognised by extraction (``extract.walls``).
+
+    It also counts, per source, the responses that were neither errors nor walls
+    (``rassegna/source/<name>/responses``): ``rassegna health`` reads them to tell a source
+    whose run fetched nothing but failures.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WallMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        headers = {name: response.headers.get(name, b"").decode("latin-1")
+                   for name in CHALLENGE_HEADERS}
+        reason = challenge_response(response.status, headers, response.body)
+        if reason is not None:
+            raise WallAnswer(f"{BOT_CHALLENGE}: {reason}", response)
+        if request.meta.get("redirect_urls") and is_consent_url(response.url):
+            raise WallAnswer(f"{CONSENT_WALL}: redirected to {response.url[:200]}", response)
+        source = request.meta.get("source")
+        if source and response.status < 400:
+            self.crawler.stats.inc_value(f"rassegna/source/{source}/responses")
+        return response
+
+
+# Consent pages a site redirects to instead of the article: a host named for consent
+# (consent.example.com, cmp.example.com) or a path segment naming it.
+_CONSENT_HOST_LABELS = frozenset({"consent", "cmp", "cookiewall", "myprivacy", "privacy-gate"})
+_CONSENT_SEGMENTS = frozenset({"consent", "zustimmung", "einwilligung", "cookiewall",
+                               "cookie-wall", "privacy-gate", "consent-wall", "privacygate"})
+
+
+def is_consent_url(url: str) -> bool:
+    """True for the address of a consent page (``https://consent.example.com/v2/collect…``,
+    ``https://www.example.de/zustimmung?url=…``)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").split(".")
+    if host and host[0] in _CONSENT_HOST_LABELS:
+        return True
+    return any(segment.lower() in _CONSENT_SEGMENTS for segment in parts.path.split("/"))

@@ -19,6 +19,7 @@ from archive.store import ZSTD_LEVEL
 from crawler.canonical import article_url
 from crawler.extraction import extract_page, make_pool
 from crawler.items import FailureItem, NotModifiedItem, PageItem
+from extract.walls import BOT_CHALLENGE, CONSENT_WALL, wall_kind
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +28,8 @@ class ExtractPipeline:
     """Turns a ``PageItem`` into an article record in a worker process.
 
     Pages that are not articles are counted and dropped; pages with nothing to extract
-    become ``FailureItem``s so they land in ``failures``. When the spider follows the page's
+    become ``FailureItem``s so they land in ``failures``, and so do walls served instead of
+    the article (a consent wall, a bot challenge answered 200), as fetch failures. When the spider follows the page's
     links (``item.links`` is set), the worker reads them from the tree it parses anyway and
     they are handed back on the item: the spider turns them into requests.
     """
@@ -64,9 +66,12 @@ class ExtractPipeline:
             return FailureItem(item.url, "extract", result["error"], item.status, item.source)
         record = result["record"]
         if record.get("problem") and not record.get("is_article"):
-            return FailureItem(item.url, "extract", record["problem"], item.status, item.source)
+            # a wall is what the site served instead of the page: a fetch failure
+            stage = "fetch" if wall_kind(record["problem"]) else "extract"
+            return FailureItem(item.url, stage, record["problem"], item.status, item.source)
         if not record.get("is_article"):
             self.crawler.stats.inc_value("rassegna/non_articles")
+            self.crawler.stats.inc_value(f"rassegna/source/{item.source}/non_articles")
             raise DropItem(
                 f"not an article ({record.get('is_article_reason')}): {item.url}",
                 log_level="DEBUG",
@@ -189,6 +194,7 @@ def archive_row(item: Any, stats: StatsCollector) -> dict[str, Any] | None:
     """The archive row of a scraped item (failures are also counted in `stats`); the one code
     path for a row, used by the local pipeline and by the fleet's Redis pipeline."""
     if isinstance(item, PageItem) and item.record is not None:
+        stats.inc_value(f"rassegna/source/{item.source}/articles")
         return {
             "kind": "article",
             "record": item.record,
@@ -201,9 +207,11 @@ def archive_row(item: Any, stats: StatsCollector) -> dict[str, Any] | None:
             "fetched_at": item.fetched_at,
         }
     if isinstance(item, NotModifiedItem):
+        stats.inc_value(f"rassegna/source/{item.source}/not_modified")
         return {"kind": "not_modified", "url": item.url, "fetched_at": item.fetched_at}
     if isinstance(item, FailureItem):
         stats.inc_value(f"rassegna/failures/{item.stage}")
+        _count_failure(item, stats)
         return {
             "kind": "failure",
             "url": item.url,
@@ -213,6 +221,23 @@ def archive_row(item: Any, stats: StatsCollector) -> dict[str, Any] | None:
             "source": item.source,
         }
     return None
+
+
+# wall kind -> its count in crawl_runs.counts (and in a source's counts)
+_WALL_COUNTS = {CONSENT_WALL: "consent_walls", BOT_CHALLENGE: "bot_challenges"}
+# what is counted per source, as rassegna/source/<name>/<what>
+_SOURCE_COUNTS = ("responses", "articles", "not_modified", "non_articles", "failures",
+                  *_WALL_COUNTS.values())
+
+
+def _count_failure(item: FailureItem, stats: StatsCollector) -> None:
+    wall = _WALL_COUNTS.get(wall_kind(item.error) or "")
+    if wall:
+        stats.inc_value(f"rassegna/walls/{wall}")
+    if item.source:
+        stats.inc_value(f"rassegna/source/{item.source}/failures")
+        if wall:
+            stats.inc_value(f"rassegna/source/{item.source}/{wall}")
 
 
 def run_settings(crawler: Crawler) -> dict[str, Any]:
@@ -226,11 +251,15 @@ def run_settings(crawler: Crawler) -> dict[str, Any]:
     # the run's own arguments, published in the settings by the spider
     settings["since"] = crawler.settings.get("CRAWL_SINCE")
     settings["max_pages"] = crawler.settings.get("CRAWL_MAX_PAGES")
+    # the sources this run crawled: `rassegna health` judges each by its last run
+    settings["sources"] = [getattr(s, "name", s) for s in crawler.settings.getlist("CRAWL_SOURCES")]
     return settings
 
 
-def run_counts(stats: Mapping[str, Any]) -> dict[str, int]:
-    """The counts of `crawl_runs` from a run's (summed) Scrapy stats."""
+def run_counts(stats: Mapping[str, Any]) -> dict[str, Any]:
+    """The counts of `crawl_runs` from a run's (summed) Scrapy stats: run totals, walls, and
+    per source (`sources`: name -> responses, articles, not_modified, non_articles, failures,
+    consent_walls, bot_challenges)."""
     counts = {
         "discovered": stats.get("rassegna/discovered", 0),
         "fetched": stats.get("rassegna/fetched", 0),
@@ -245,4 +274,17 @@ def run_counts(stats: Mapping[str, Any]) -> dict[str, int]:
         if key.startswith("rassegna/failures/"):
             counts["failures_" + key.rsplit("/", 1)[1]] = value
     counts["failures"] = sum(v for k, v in counts.items() if k.startswith("failures_"))
+    for name in _WALL_COUNTS.values():
+        counts[name] = stats.get(f"rassegna/walls/{name}", 0)
+    counts["sources"] = _source_counts(stats)
     return counts
+
+
+def _source_counts(stats: Mapping[str, Any]) -> dict[str, dict[str, int]]:
+    sources: dict[str, dict[str, int]] = {}
+    for key, value in stats.items():
+        if key.startswith("rassegna/source/"):
+            name, _, what = key[len("rassegna/source/"):].rpartition("/")
+            if name and what in _SOURCE_COUNTS:
+                sources.setdefault(name, dict.fromkeys(_SOURCE_COUNTS, 0))[what] = value
+    return dict(sorted(sources.items()))

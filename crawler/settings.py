@@ -74,6 +74,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Replaces Scrapy's MetaRefreshMiddleware, which decodes every whole page to read its head.
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "crawler.middlewares.HeadOnlyMetaRefreshMiddleware": 580,
+    # Bot challenges and consent redirects fail as walls: after decompression (590), before
+    # meta refresh (580) and retries (550).
+    "crawler.middlewares.WallMiddleware": 585,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.ExtractPipeline": 300,
