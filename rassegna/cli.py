@@ -307,6 +307,31 @@ def stats(db_path: str, as_json: bool) -> None:
         print_stats(summary)
 
 
+# --- health -------------------------------------------------------------------------------
+
+
+@cli.command()
+@db_option
+@click.option("--json", "as_json", is_flag=True,
+              help="Machine-readable output: a list, one object per source.")
+def health(db_path: str, as_json: bool) -> None:
+    """Per source: last run, articles against its usual volume, failure share, extraction health.
+
+    Exit status 0 when every source crawled in the last five weeks is healthy, 5 when any
+    needs attention (its last run fetched only failures, its volume fell far below its usual
+    level, or its share of articles without a date or author jumped): one line per source
+    says which and why. Made for cron and systemd's OnFailure=.
+
+    \b
+    Example:
+        rassegna health --db archive.db || echo "a source needs attention"
+    """
+    from rassegna.health import report_health
+
+    _require_db(db_path)
+    report_health(db_path, as_json=as_json)
+
+
 # --- sample site --------------------------------------------------------------------------
 
 
