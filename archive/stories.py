@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import zlib
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import compress
 
@@ -153,13 +154,14 @@ class StoryIndex:
     def _best_match(self, article_id: int, text: str, keys: list[int]) -> int | None:
         if not keys:
             return None
-        rows = self.conn.execute(
-            "SELECT article_id FROM story_bands WHERE key IN ({}) AND article_id != ? "
-            "GROUP BY article_id ORDER BY count(*) DESC, article_id LIMIT ?".format(
-                ", ".join("?" * len(keys))), (*keys, article_id, MAX_CHECKS)).fetchall()
+        shared = Counter(found for (found,) in self.conn.execute(
+            "SELECT article_id FROM story_bands WHERE key IN ({})".format(
+                ", ".join("?" * len(keys))), keys))
+        shared.pop(article_id, None)  # its own bands, from before an edit
+        candidates = sorted(shared, key=lambda a: (-shared[a], a))[:MAX_CHECKS]
         best: tuple[float, int] | None = None
-        whole = shingles(text, sample=False) if rows else []
-        for (candidate,) in rows:
+        whole = shingles(text, sample=False) if candidates else []
+        for candidate in candidates:
             found = self.conn.execute(
                 "SELECT coalesce(story_id, id), text FROM articles WHERE id = ?",
                 (candidate,)).fetchone()
