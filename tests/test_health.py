@@ -174,6 +174,27 @@ def test_the_canned_query_shows_the_same_per_source(tmp_path: Path) -> None:
     assert row["articles_last_week"] == source_health(db, now=NOW)[0].figures["articles_last_week"]
 
 
+def test_source_health_runs_as_a_datasette_canned_query(tmp_path: Path) -> None:
+    import asyncio
+
+    from datasette.app import Datasette
+
+    db = tmp_path / "archive.db"
+    history(db, "steady", 10, range(0, 35))
+    run(db, ["down"], [failure("https://down.example/", "down", "connection refused", None)])
+    ds = Datasette([str(db)], metadata={"databases": {"archive": {"queries": {
+        "source_health": {"sql": SOURCE_HEALTH}}}}})
+
+    async def fetch() -> Any:
+        return await ds.client.get("/archive/source_health.json?_shape=objects")
+
+    response = asyncio.run(fetch())
+    assert response.status_code == 200, response.text[:500]
+    rows = {r["source"]: r for r in response.json()["rows"]}
+    assert rows["down"]["needs_attention"] == 1 and rows["down"]["attention_run"]
+    assert rows["steady"]["needs_attention"] == 0
+
+
 # --- the command ---------------------------------------------------------------------------
 
 def invoke(*args: str) -> Any:
