@@ -130,6 +130,9 @@ CHALLENGE_HEADERS = {"cf-mitigated": "challenge", "x-vercel-mitigated": "challen
 # Statuses a challenge page is served with (a challenge answered 200 is caught by extraction).
 CHALLENGE_STATUSES = frozenset({403, 429, 503})
 _CHALLENGE_BODY_BYTES = 256 * 1024
+# A challenge answered 200 is a small page: only pages this small are read, titles near the top.
+_SMALL_ANSWER_BYTES = 64 * 1024
+_TITLE_BYTES = 4096
 _CHALLENGE_TITLE_BYTES = re.compile(rb"<title[^>]*>\s*([^<]{0,120})", _I)
 
 
@@ -277,25 +280,39 @@ def script_marker(tree: HtmlElement) -> str | None:
 
 
 def challenge_response(status: int, headers: Mapping[str, str], body: bytes) -> str | None:
-    """Why an HTTP answer is a bot challenge (None when it is not): a header that says so, or
-    a 403/429/503 page with a challenge title or a challenge platform's scripts.
+    """Why an HTTP answer is a bot challenge (None when it is not): a header that says so; a
+    403/429/503 page with a challenge title or a challenge platform's scripts; or a small page
+    of another status with both (a challenge answered 200, on a start page that extraction
+    never reads).
 
-    `headers` maps lower-case names to values. Only error answers have their body read, so
-    the cost on a normal page is one dictionary lookup per header.
+    `headers` maps lower-case names to values. An answer of another status over 64 KB (an
+    article) costs one dictionary lookup per header.
     """
     for name, value in CHALLENGE_HEADERS.items():
         if headers.get(name, "").strip().lower() == value:
             return f"HTTP {status} with {name}: {value}"
     if status not in CHALLENGE_STATUSES:
-        return None
+        if len(body) > _SMALL_ANSWER_BYTES:
+            return None
+        title = _challenge_title(body[:_TITLE_BYTES])
+        marker = title and _challenge_marker(body)
+        return f"HTTP {status} browser check titled {title!r} ({marker})" if marker else None
     head = body[:_CHALLENGE_BODY_BYTES]
-    title = _CHALLENGE_TITLE_BYTES.search(head)
+    title = _challenge_title(head)
     if title:
-        text = title.group(1).decode("utf-8", "replace").strip()
-        if _CHALLENGE_TITLE.match(text):
-            return f"HTTP {status} browser check titled {text[:60]!r}"
-    lowered = head.lower()
-    for marker in CHALLENGE_MARKERS:
-        if marker.encode() in lowered:
-            return f"HTTP {status} with a challenge script ({marker})"
-    return None
+        return f"HTTP {status} browser check titled {title!r}"
+    marker = _challenge_marker(head)
+    return f"HTTP {status} with a challenge script ({marker})" if marker else None
+
+
+def _challenge_title(head: bytes) -> str | None:
+    found = _CHALLENGE_TITLE_BYTES.search(head)
+    if found is None:
+        return None
+    text = found.group(1).decode("utf-8", "replace").strip()
+    return text[:60] if _CHALLENGE_TITLE.match(text) else None
+
+
+def _challenge_marker(body: bytes) -> str | None:
+    lowered = body.lower()
+    return next((m for m in CHALLENGE_MARKERS if m.encode() in lowered), None)

@@ -113,8 +113,15 @@ def test_a_challenge_script_without_the_title_is_a_challenge() -> None:
 def test_plain_errors_and_normal_pages_are_not_challenges() -> None:
     assert challenge_response(503, {}, b"<html><title>Service Unavailable</title></html>") is None
     assert challenge_response(403, {"server": "cloudflare"}, b"<h1>403 Forbidden</h1>") is None
-    assert challenge_response(200, {}, CHALLENGE) is None  # left to extraction, which reads 200s
-    assert challenge_response(404, {}, CHALLENGE) is None
+    # a small page "Please wait…" (a redirect interstitial) is no challenge without its scripts
+    wait = b"<html><head><title>Please wait...</title></head><body>Redirecting</body></html>"
+    assert challenge_response(200, {}, wait) is None
+    assert challenge_response(200, {}, CHALLENGE + b" " * 70_000) is None  # left to extraction
+
+
+def test_a_small_challenge_page_answered_200_is_a_challenge() -> None:
+    assert challenge_response(200, {}, CHALLENGE) == (
+        "HTTP 200 browser check titled 'Just a moment...' (/cdn-cgi/challenge-platform/)")
 
 
 def test_wall_kind_reads_a_failures_error() -> None:
