@@ -10,8 +10,8 @@ error starts with `consent wall` or `bot challenge`, and nothing tries to get ar
 A page is only ever a wall when it has next to no other text: an article with a cookie banner
 (or wrapped in one) keeps its article text and stays an article. The checks read the title,
 the body's lines that extraction found anyway, and — only on a page whose text is nearly
-empty — a bounded slice of its visible text and its scripts; on an article they cost a
-comparison of its word count.
+empty — a bounded slice of its visible text and its scripts; on an article of 400 words or
+more they cost a comparison of its word count.
 """
 
 from __future__ import annotations
@@ -88,14 +88,15 @@ _PROMPT = re.compile(
 # A line of a consent dialog speaks of one of these (one regex, one pass).
 _CONSENT_WORDS = re.compile(
     f"{_CONSENT_TOPIC.pattern}|{_CONSENT_CONTEXT.pattern}|{_CHOICE.pattern}", _I)
-# Titles of pages that are only a consent dialog.
+# Titles of pages that are only a consent dialog (perhaps with the site after a bar).
 _CONSENT_TITLE = re.compile(
-    r"^(?:before\s+you\s+continue|bevor\s+sie\s+(?:fortfahren|weiterlesen)|prima\s+di\s+continuare|"
-    r"avant\s+de\s+continuer|antes\s+de\s+continuar|"
-    r"(?:cookie|privacy|consent|datenschutz|confidentialité|privacidad)\w*[\s-]*"
-    r"(?:settings|preferences|consent|einstellungen|paramètres|configuración|center|centre)?|"
+    r"^(?:before\s+you\s+continue(?:\s+to\s+\S.{0,40})?|bevor\s+sie\s+(?:fortfahren|weiterlesen)|"
+    r"prima\s+di\s+continuare|avant\s+de\s+continuer|antes\s+de\s+continuar|"
+    r"(?:cookie|privacy|consent|datenschutz|confidentialité|privacidad)s?[\s-]*"
+    r"(?:settings|preferences|consent|einstellungen|paramètres|configuración|center|centre)|"
     r"(?:impostazioni|gestione)\s+(?:della\s+)?(?:privacy|cookie)|zustimmung|einwilligung|"
-    r"consentement|consenso|consentimiento)\b", _I)
+    r"consentement|consenso|consentimiento|we\s+value\s+your\s+privacy)"
+    r"(?:\s*[|–—:-]\s*.{0,60})?$", _I)
 
 # --- bot challenges ------------------------------------------------------------------------
 
@@ -127,7 +128,8 @@ CHALLENGE_MARKERS = (
 )
 # Response headers that say the answer is a challenge.
 CHALLENGE_HEADERS = {"cf-mitigated": "challenge", "x-vercel-mitigated": "challenge"}
-# Statuses a challenge page is served with (a challenge answered 200 is caught by extraction).
+# Statuses a challenge page is served with (one answered 200 is caught when small, or by
+# extraction).
 CHALLENGE_STATUSES = frozenset({403, 429, 503})
 _CHALLENGE_BODY_BYTES = 256 * 1024
 # A challenge answered 200 is a small page: only pages this small are read, titles near the top.
