@@ -41,12 +41,18 @@ browser-deps:
 redis-deps:
 	@command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
 
+# Tests run in parallel (pytest-xdist, one worker per core): the tests of one xdist_group run
+# one after another in one worker (tests/conftest.py says which). TEST_WORKERS=0 runs them in
+# this process, one at a time.
+TEST_WORKERS ?= auto
+PYTEST := $(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup
+
 test: install browser-deps redis-deps
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PYTEST)
 
 # The tests not marked slow (long crawls in subprocesses), browser or redis.
 test-fast: install
-	$(PY) -m pytest -q -x -p no:cacheprovider -m "not slow and not browser and not redis"
+	$(PYTEST) -x -m "not slow and not browser and not redis"
 
 # Extraction quality on the three labelled dev sets (rassegna and stock side by side, targets
 # PASS/FAIL), then speed and the archive and crawl benchmarks.

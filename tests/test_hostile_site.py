@@ -28,7 +28,7 @@ from tests.loopback import LoopbackSite, Route
 from tests.proctree import CrawlRun, crawl_watched
 from tests.sitekit import article_page, index_page, paragraphs
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("timing")]  # wall-time and peak-RSS bounds
 
 DOWNLOAD_TIMEOUT = 4
 RETRY_TIMES = 1
