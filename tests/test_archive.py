@@ -41,7 +41,8 @@ def test_fresh_archive_has_every_table_wal_and_recorded_migrations(arc):
             "failures", "sources", "_sqlite_migrations"} <= tables
     assert arc.db.journal_mode == "wal"
     applied = [r["name"] for r in arc.db["_sqlite_migrations"].rows]
-    assert applied == ["m001_initial", "m002_published_month", "m003_published_day"]
+    assert applied == ["m001_initial", "m002_published_month", "m003_published_day",
+                       "m004_story_id", "m005_access", "m006_version_diff"]
 
 
 def test_reopening_applies_nothing(tmp_path):
@@ -58,7 +59,8 @@ def test_older_archive_upgrades_itself_and_keeps_its_rows(tmp_path):
                "last_seen_at) VALUES ('https://x/1', 's', 'T', '2024-03-05', 'n', 'n')")
     db.close()
     arc = Archive(path)
-    assert arc.applied_migrations == ["m002_published_month", "m003_published_day"]
+    assert arc.applied_migrations == ["m002_published_month", "m003_published_day",
+                                      "m004_story_id", "m005_access", "m006_version_diff"]
     row = arc.db.execute("SELECT title, published_month FROM articles").fetchone()
     assert row == ("T", "2024-03")
     indexes = {i.name for i in arc.db["articles"].indexes}
@@ -306,6 +308,7 @@ def test_lock_of_a_killed_process_never_blocks(tmp_path):
     assert arc.db["failures"].count == 1
 
 
+@pytest.mark.xdist_group("timing")
 def test_write_batch_is_fast_enough(tmp_path):
     """A guard against gross regressions (a commit per row would give ~50/s).
 
@@ -402,6 +405,7 @@ WRITER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.xdist_group("timing")
 @pytest.mark.parametrize("delay", [0.3, 1.1, 2.3])
 def test_sigkill_mid_write_loses_no_committed_batch_and_tears_none(tmp_path, delay):
     db = tmp_path / "a.db"

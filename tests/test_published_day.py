@@ -77,7 +77,8 @@ def test_migration_fills_published_day_from_published_at_in_the_sources_zone(tmp
     path = tmp_path / "old.db"
     _old_archive(path)
     with Archive(path) as arc:
-        assert arc.applied_migrations == ["m003_published_day"]
+        assert arc.applied_migrations == ["m003_published_day", "m004_story_id", "m005_access",
+                                          "m006_version_diff"]
         # a UTC time in the zone of its source, when the archive knows it
         assert _day(arc.db, "https://r/aware") == ROME_DAY
         assert _day(arc.db, "https://r/month-end") == "2024-03-01"
@@ -303,11 +304,11 @@ def test_export_since_until_filter_on_published_day(dated, filters, expected):
     assert _titles(dated, **filters) == expected
 
 
-def test_export_carries_published_day_as_its_last_column(dated):
+def test_export_carries_published_day_after_the_columns_it_had_before(dated):
     out = io.StringIO()
     export_articles(dated, out, fmt="jsonl", progress=False)
     first = json.loads(out.getvalue().splitlines()[0])
-    assert list(first)[-1] == "published_day"
+    assert list(first)[-3:] == ["published_day", "story_id", "access"]
     assert (first["published_at"], first["published_day"]) == (ROME_UTC, ROME_DAY)
 
 
