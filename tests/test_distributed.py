@@ -23,7 +23,7 @@ from tests.sitekit import article_page, index_page, paragraphs
 
 pytestmark = pytest.mark.redis
 
-SECTIONS, PER_SECTION = 16, 20  # 1 home + 16 sections (depth 1) + 320 articles (depth 2)
+SECTIONS, PER_SECTION = 8, 15  # 1 home + 8 sections (depth 1) + 120 articles (depth 2)
 WORKER = [*FAST, "-s", "EXTRACT_WORKERS=1", "-s", "PROGRESS_ENABLED=False"]
 
 
@@ -184,6 +184,7 @@ def test_two_workers_fetch_each_page_once_and_match_a_local_crawl(tmp_path: Path
         local = tmp_path / "local.db"
         assert crawl(local, "--sources", str(src), "-s", "EXTRACT_WORKERS=1").returncode == 0
         site.hits.clear()
+        hold_until_workers_joined(site, "/", redis_url, 2)  # neither can do it all alone
 
         db = tmp_path / "fleet.db"
         ingest = start("ingest", "--db", str(db), "--redis", redis_url, log=tmp_path / "ingest.log")
@@ -193,7 +194,7 @@ def test_two_workers_fetch_each_page_once_and_match_a_local_crawl(tmp_path: Path
         hits = dict(site.hits)
 
     pages = ["/"] + [f"/section/{s}" for s in range(SECTIONS)] + paths
-    assert len(pages) >= 300
+    assert len(pages) >= 120
     assert {p: hits.get(p, 0) for p in pages} == {p: 1 for p in pages}
     fleet, reference = snapshot(db), snapshot(local)
     assert len(reference) == len(paths)
@@ -206,7 +207,7 @@ def test_two_workers_fetch_each_page_once_and_match_a_local_crawl(tmp_path: Path
     # One crawl_runs row, closed, with the fleet's counts.
     runs = rows(db, "select status, counts from crawl_runs")
     assert len(runs) == 1 and runs[0][0] == "finished", runs
-    assert '"articles_new": 320' in runs[0][1]
+    assert f'"articles_new": {len(paths)}' in runs[0][1]
     # The run's sources are mirrored as a local run mirrors them.
     mirrored = "select name, start_urls, allow, revisit, config from sources"
     assert rows(db, mirrored) == rows(local, mirrored) and len(rows(db, mirrored)) == 1
@@ -268,7 +269,7 @@ def test_killing_a_worker_mid_run_loses_no_page(tmp_path: Path, redis_url: str) 
         victim = worker(tmp_path, 1, redis_url, src, *ttl)
         survivor = worker(tmp_path, 2, redis_url, src, *ttl)
         deadline = time.monotonic() + 60
-        while sum(site.hits[p] for p in paths) < 80 and time.monotonic() < deadline:
+        while sum(site.hits[p] for p in paths) < 40 and time.monotonic() < deadline:
             time.sleep(0.02)
         os.killpg(victim.pid, signal.SIGKILL)
         victim.wait()

@@ -111,7 +111,9 @@ def test_second_run_adds_nothing_and_fetches_no_known_article(crawled) -> None:
     assert [r["status"] for r in runs] == ["finished", "finished"]
     assert len(query(crawled["db"], "select id from articles")) == len(MANIFEST["articles"])
     for article in MANIFEST["articles"]:
+        assert crawled["first_hits"].get(article["path"]) == 1, article["path"]
         assert crawled["second_hits"].get(article["path"], 0) == 0, article["path"]
+    assert crawled["second_hits"].get("/") == 1  # the home page is read again for new links
 
 
 def test_csv_export_holds_every_article(crawled) -> None:
