@@ -7,9 +7,10 @@ workers), with the good site's articles stored and each trap either recorded in 
 with a sentence a person understands, or (where the page is legitimately fine, e.g. NUL bytes
 or mislabelled Latin-1) extracted as an article.
 
-Settings of the hostile crawl (beyond tests.helpers.FAST): DOWNLOAD_TIMEOUT=4 s (the default
-30 s would only make the trickle wait longer), RETRY_TIMES=1, DOWNLOAD_MAXSIZE the default
-8 MB, CONCURRENT_REQUESTS_PER_DOMAIN=8 (all sites share the slot "127.0.0.1").
+Settings of the hostile crawl (beyond tests.helpers.FAST): two extraction workers (the bound
+below is for that tree), DOWNLOAD_TIMEOUT=4 s (the default 30 s would only make the trickle
+wait longer), RETRY_TIMES=1, DOWNLOAD_MAXSIZE the default 8 MB,
+CONCURRENT_REQUESTS_PER_DOMAIN=8 (all sites share the slot "127.0.0.1").
 """
 
 from __future__ import annotations
@@ -291,7 +292,8 @@ def hostile(tmp_path_factory) -> Outcome:
         db = tmp / "hostile.db"
         run = crawl_watched(db, "--sources", str(sources),
                             "-s", f"DOWNLOAD_TIMEOUT={DOWNLOAD_TIMEOUT}", "-s", f"RETRY_TIMES={RETRY_TIMES}",
-                            "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", timeout=TIME_BOUND + 60)
+                            "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", "-s", "EXTRACT_WORKERS=2",
+                            timeout=TIME_BOUND + 60)
         print(f"hostile crawl: exit {run.returncode} in {run.seconds:.1f} s, "
               f"peak tree RSS {run.peak_rss_mb:.0f} MB")
         return Outcome(run, db, sites)

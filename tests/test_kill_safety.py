@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("timing")]  # kills by t
 
 SECTIONS, PER_SECTION = 12, 20  # 240 articles, two hops from the home page
 # The site is ours, on loopback: more parallel fetches than the polite default of 2.
-FASTER = ("-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8")
+FASTER = ("-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", "-s", "EXTRACT_WORKERS=2")
 # Wall-time guard only (the test takes ~25-30 s on 2 idle cores; shared CI boxes are slower).
 WALL_LIMIT = 180
 
