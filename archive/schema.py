@@ -301,6 +301,92 @@ def m006_version_diff(db: Database) -> None:
     backfill(db.conn)
 
 
+# The default facets of Datasette's `articles` page, counted in `facet_counts` (m007) ...
+FACET_COLUMNS = ("source", "language", "author", "published_month", "story_id", "access")
+# ... over the whole archive, and after a click on a value of one of these (``?source=X``),
+# for every facet but story_id (a story's articles are few: a count over the click's index).
+FACET_CLICK_COLUMNS = ("source", "language", "access")
+
+
+@MIGRATIONS()
+def m007_facet_counts(db: Database) -> None:
+    """``facet_counts`` and covering indexes: Datasette's `articles` page at a million rows.
+
+    Counting the six default facets reads six indexes end to end (60-220 ms each at a
+    million articles), and after a facet click groups a sixth of the archive five times.
+    ``facet_counts`` keeps those counts, kept exact by triggers (18 upserts an article
+    written): one row per facet value for the whole archive (``filter`` empty), and one per
+    pair of a clicked value and a facet value. What a click still reads from the articles (the
+    count, the page by ``published_at``, the story facet) comes from an index led by the
+    clicked column and covering the rest: the rows' late columns sit behind `text`.
+    """
+    for sql in (
+        "CREATE TABLE facet_counts (filter TEXT NOT NULL, filter_value NOT NULL,"
+        " facet TEXT NOT NULL, value NOT NULL, articles INTEGER NOT NULL,"
+        " PRIMARY KEY (filter, filter_value, facet, value)) WITHOUT ROWID",
+        "CREATE INDEX idx_facet_counts_articles"
+        " ON facet_counts(filter, filter_value, facet, articles DESC, value)",
+        *(_count_pair(f, c) for f, c in facet_count_pairs()),
+        *_facet_count_triggers(),
+        *(f"CREATE INDEX idx_articles_{c}_click ON articles({c}, published_at, story_id)"
+          for c in FACET_CLICK_COLUMNS),
+    ):
+        db.execute(sql)
+
+
+def facet_count_pairs() -> list[tuple[str | None, str]]:
+    """(clicked column or None for the whole archive, faceted column) of facet_counts."""
+    return [(None, c) for c in FACET_COLUMNS] + [
+        (f, c) for f in FACET_CLICK_COLUMNS for c in FACET_COLUMNS
+        if c not in (f, "story_id")]
+
+
+def _count_pair(f: str | None, c: str) -> str:
+    """The statement filling facet_counts for one pair, from the articles as they are."""
+    if f is None:
+        return (f"INSERT INTO facet_counts SELECT '', '', '{c}', {c}, count(*) FROM articles "
+                f"WHERE {c} IS NOT NULL GROUP BY {c}")
+    return (f"INSERT INTO facet_counts SELECT '{f}', {f}, '{c}', {c}, count(*) FROM articles "
+            f"WHERE {c} IS NOT NULL AND {f} IS NOT NULL GROUP BY {f}, {c}")
+
+
+def _facet_count_triggers() -> list[str]:
+    """Triggers keeping ``facet_counts`` equal to the articles' counts (NULLs not counted)."""
+    def key(row: str, f: str | None, c: str) -> tuple[str, str]:
+        if f is None:
+            return f"'', '', '{c}', {row}.{c}", f"{row}.{c} IS NOT NULL"
+        return (f"'{f}', {row}.{f}, '{c}', {row}.{c}",
+                f"{row}.{c} IS NOT NULL AND {row}.{f} IS NOT NULL")
+
+    def add(f: str | None, c: str, guard: str = "") -> str:
+        values, present = key("new", f, c)
+        return (f"INSERT INTO facet_counts (filter, filter_value, facet, value, articles) "
+                f"SELECT {values}, 1 WHERE {guard}{present} "
+                "ON CONFLICT DO UPDATE SET articles = articles + 1;")
+
+    def remove(f: str | None, c: str, guard: str = "") -> str:
+        values, _ = key("old", f, c)
+        where = f"WHERE {guard}(filter, filter_value, facet, value) = ({values})"
+        return (f"UPDATE facet_counts SET articles = articles - 1 {where}; "
+                f"DELETE FROM facet_counts {where} AND articles <= 0;")
+
+    def moved(f: str | None, c: str) -> str:
+        changed = f"old.{c} IS NOT new.{c}" + (f" OR old.{f} IS NOT new.{f}" if f else "")
+        return f"{remove(f, c, f'({changed}) AND ')} {add(f, c, f'({changed}) AND ')}"
+
+    pairs = facet_count_pairs()
+    # published_month is generated from published_day: an update names the stored column.
+    columns = ", ".join(c if c != "published_month" else "published_day" for c in FACET_COLUMNS)
+    return [
+        "CREATE TRIGGER articles_facets_ai AFTER INSERT ON articles BEGIN "
+        + " ".join(add(f, c) for f, c in pairs) + " END",
+        "CREATE TRIGGER articles_facets_ad AFTER DELETE ON articles BEGIN "
+        + " ".join(remove(f, c) for f, c in pairs) + " END",
+        f"CREATE TRIGGER articles_facets_au AFTER UPDATE OF {columns} ON articles BEGIN "
+        + " ".join(moved(f, c) for f, c in pairs) + " END",
+    ]
+
+
 def publisher_day_of(published_at: str | None, timezone: str | None = None) -> str | None:
     """The publisher's day (``YYYY-MM-DD``) of a stored ``published_at``, as well as it can tell.
 
