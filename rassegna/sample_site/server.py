@@ -6,6 +6,10 @@ feeds and sitemaps carry absolute URLs whatever port was picked. ``/errore-serve
 always answers 500; unknown paths answer 404. Responses carry ``ETag`` (hash of the body
 served) and ``Last-Modified`` (the file's mtime) and honour conditional requests with 304.
 
+``revision=2`` (``--revision 2``) serves the site as it is after an edit: the pages listed
+under ``revisions`` in ``manifest.json`` get their replacements (a new headline, a changed
+sentence), so a crawl before and one after record an edited article with its diff.
+
 Tests use :func:`serve_in_thread`; ``server.hits`` counts requests per path (query string
 dropped) and ``server.overrides`` replaces a path's answer (``bytes``/``str`` body, or an
 ``int`` status) to simulate edits and outages without touching the files.
@@ -17,12 +21,15 @@ import argparse
 import collections
 import hashlib
 import http.server
+import json
 import threading
+import time
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 PAGES_DIR = Path(__file__).resolve().with_name("pages")
+MANIFEST_PATH = Path(__file__).resolve().with_name("manifest.json")
 ERROR_PATHS = frozenset({"/errore-server.html"})
 TEXT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -46,11 +53,14 @@ class SampleSiteServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(
-        self, address: tuple[str, int], root: Path | str = PAGES_DIR, verbose: bool = False
+        self, address: tuple[str, int], root: Path | str = PAGES_DIR, verbose: bool = False,
+        revision: int = 1,
     ) -> None:
         super().__init__(address, _Handler)
         self.root = Path(root).resolve()
         self.verbose = verbose
+        self.edits = revision_edits(revision)
+        self.started = time.time()  # an edited page was last modified when this revision began
         self.hits: collections.Counter[str] = collections.Counter()
         self.overrides: dict[str, bytes | str | int] = {}
         self._hits_lock = threading.Lock()
@@ -112,6 +122,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             ctype = SPECIAL_TYPES.get(file.name) or TEXT_TYPES.get(suffix) or BINARY_TYPES[suffix]
             if suffix in TEXT_TYPES:
                 body = body.replace(b"{{BASE}}", self._base().encode())
+            if path in self.server.edits:
+                body, mtime = apply_edits(body, self.server.edits[path]), self.server.started
         etag = f'"{hashlib.sha1(body).hexdigest()[:20]}"'
         headers = {"ETag": etag}
         if mtime is not None:
@@ -160,24 +172,43 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
+def revision_edits(revision: int) -> dict[str, list[tuple[str, str]]]:
+    """Path -> (old, new) replacements of every revision up to ``revision`` (1: none)."""
+    revisions = json.loads(MANIFEST_PATH.read_text(encoding="utf-8")).get("revisions", {})
+    edits: dict[str, list[tuple[str, str]]] = {}
+    for number in sorted(revisions, key=int):
+        if int(number) <= revision:
+            for path, edit in revisions[number].items():
+                edits.setdefault(path, []).extend((old, new) for old, new in edit["replace"])
+    return edits
+
+
+def apply_edits(body: bytes, edits: list[tuple[str, str]]) -> bytes:
+    for old, new in edits:
+        body = body.replace(old.encode(), new.encode())
+    return body
+
+
 def make_server(
-    host: str = "127.0.0.1", port: int = 0, *, root: Path | str = PAGES_DIR, verbose: bool = False
+    host: str = "127.0.0.1", port: int = 0, *, root: Path | str = PAGES_DIR, verbose: bool = False,
+    revision: int = 1,
 ) -> SampleSiteServer:
     """Bind (port 0 = any free port) and return the server, not yet serving."""
-    return SampleSiteServer((host, port), root=root, verbose=verbose)
+    return SampleSiteServer((host, port), root=root, verbose=verbose, revision=revision)
 
 
 def serve_in_thread(
-    port: int = 0, host: str = "127.0.0.1", *, root: Path | str = PAGES_DIR, verbose: bool = False
+    port: int = 0, host: str = "127.0.0.1", *, root: Path | str = PAGES_DIR, verbose: bool = False,
+    revision: int = 1,
 ) -> tuple[SampleSiteServer, str]:
     """Serve in a daemon thread; returns ``(server, base_url)``. Call ``server.shutdown()`` after."""
-    server = make_server(host, port, root=root, verbose=verbose)
+    server = make_server(host, port, root=root, verbose=verbose, revision=revision)
     threading.Thread(target=server.serve_forever, name="sample-site", daemon=True).start()
     return server, server.base_url
 
 
 def main(argv: list[str] | None = None) -> int:
-    """CLI: ``python -m rassegna.sample_site [--host H] [--port P] [-v]``; serves until Ctrl-C."""
+    """CLI: ``python -m rassegna.sample_site [--host H] [--port P] [--revision N] [-v]``."""
     parser = argparse.ArgumentParser(
         prog="python -m rassegna.sample_site", description="Serve the bundled sample news site."
     )
@@ -186,10 +217,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--root", default=str(PAGES_DIR), help="directory to serve (default: the bundled pages)"
     )
+    parser.add_argument(
+        "--revision", type=int, default=1,
+        help="2: serve the pages edited since the first revision (manifest.json: revisions)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request to stderr")
     args = parser.parse_args(argv)
-    server = make_server(args.host, args.port, root=args.root, verbose=args.verbose)
-    print(f"Sample site at {server.base_url}/ (Ctrl-C to stop)", flush=True)
+    server = make_server(args.host, args.port, root=args.root, verbose=args.verbose,
+                         revision=args.revision)
+    revision = f", revision {args.revision}" if args.revision > 1 else ""
+    print(f"Sample site at {server.base_url}/{revision} (Ctrl-C to stop)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
