@@ -21,15 +21,20 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# Serve the bundled sample site, crawl it into $(DB), print a summary, serve Datasette.
+# Serve the bundled sample site, crawl it into $(DB) (a new archive: first as the site was,
+# then as it is after an edit, so the archive holds an edited article and its diff), print a
+# summary, serve Datasette.
 demo: install
 	@set -e; \
-	$(BIN)/rassegna sample-site --port $(SITE_PORT) & site=$$!; \
-	trap 'kill $$site 2>/dev/null' EXIT INT TERM; \
-	for i in $$(seq 50); do curl -fs -o /dev/null http://127.0.0.1:$(SITE_PORT)/ && break; sleep 0.1; done; \
 	sed 's/127\.0\.0\.1:8765/127.0.0.1:$(SITE_PORT)/' examples/sample-site.toml > $(VENV)/demo-sources.toml; \
-	$(BIN)/rassegna crawl --db $(DB) --sources $(VENV)/demo-sources.toml \
-	    -s DOWNLOAD_DELAY=0 -s AUTOTHROTTLE_ENABLED=False -s LOG_LEVEL=WARNING; \
+	site=; trap 'test -n "$$site" && kill $$site 2>/dev/null' EXIT INT TERM; \
+	for revision in $$(test -e $(DB) || echo 1) 2; do \
+	    $(PY) -m rassegna.sample_site --port $(SITE_PORT) --revision $$revision & site=$$!; \
+	    for i in $$(seq 50); do curl -fs -o /dev/null http://127.0.0.1:$(SITE_PORT)/ && break; sleep 0.1; done; \
+	    $(BIN)/rassegna crawl --db $(DB) --sources $(VENV)/demo-sources.toml \
+	        -s DOWNLOAD_DELAY=0 -s AUTOTHROTTLE_ENABLED=False -s LOG_LEVEL=WARNING; \
+	    test $$revision = 2 || { kill $$site; wait $$site 2>/dev/null || true; }; \
+	done; \
 	$(BIN)/rassegna stats --db $(DB); \
 	echo "Datasette: http://127.0.0.1:$(PORT)/  (Ctrl-C to stop)"; \
 	$(BIN)/rassegna serve --db $(DB) --port $(PORT)
