@@ -1,7 +1,9 @@
-"""End to end in a real headless Chromium: search, article, dashboard chart, CSV, no XSS.
+"""End to end in a real headless Chromium: search, article, dashboard chart, CSV, no XSS,
+and the newsroom's views: the compact articles table, an edit's diff, the source-health panel.
 
 Needs Debian's ``chromium`` (``apt-get install chromium``) and Playwright's Python package;
-skipped when either is missing. Screenshots go to ``test-output/browser/``.
+skipped when either is missing. Screenshots go to ``test-output/browser/``; the newsroom's
+are also copied to ``/tmp/rassegna-screenshots/`` (each path is printed).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from archive.synthetic import article_item, fake_article
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "test-output" / "browser"
+SHARED_SHOTS = Path("/tmp/rassegna-screenshots")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 HOSTILE_TITLE = '<script>window.__xss = "title"</script><img src=x onerror="window.__xss=\'img\'">'
 HOSTILE_TEXT = ('Testo ostile <script>window.__xss = "text"</script>\n\n'
@@ -49,6 +52,16 @@ def server(tmp_path_factory):
                                       text="Un articolo sulla città di Forlì e perché conta.")),
             article_item(fake_article(501, title=HOSTILE_TITLE, text=HOSTILE_TEXT,
                                       description="")),
+        ])
+        arc.finish_run(run)
+        run = arc.start_run(sources=[{"name": "ai-notizie", "start_urls": ["https://a/"]}])
+        arc.write_batch([
+            article_item(fake_article(500, title="La società di Forlì rinvia il bilancio",
+                                      description="",
+                                      text="Un articolo sulla città di Forlì e perché conta "
+                                           "davvero.")),
+            {"kind": "failure", "url": "https://a/404", "stage": "fetch", "error": "HTTP 404",
+             "status": 404, "source": "ai-notizie"},
         ])
         arc.finish_run(run)
     port = _free_port()
@@ -93,7 +106,7 @@ def test_search_open_article_dashboard_and_csv(server, page, tmp_path):
     page.screenshot(path=SHOTS / "1-search.png", full_page=True)
     assert "La società di Forlì" in page.content()
 
-    page.click("td.col-id a")
+    page.click("td.col-title a")  # the headline opens the reading view
     page.wait_for_load_state()
     page.screenshot(path=SHOTS / "2-article.png", full_page=True)
     assert "Un articolo sulla città di Forlì" in page.inner_text("body")
@@ -124,8 +137,54 @@ def test_hostile_article_runs_no_script(server, page):
         page.wait_for_load_state("networkidle")
         _no_script_ran(page)
     page.goto(f"{server}/archive/articles?_search=ostile")
-    page.click("td.col-id a")
+    page.click("td.col-title a")
     page.wait_for_load_state("networkidle")
     page.screenshot(path=SHOTS / "5-hostile-article.png", full_page=True)
     _no_script_ran(page)
     assert "<script>" in page.inner_text("body")  # shown as text
+
+
+def _shot(page, tmp_path, name: str) -> Path:
+    """A full-page screenshot in the test's tmp dir, copied to /tmp/rassegna-screenshots/."""
+    path = tmp_path / name
+    page.screenshot(path=path, full_page=True)
+    SHARED_SHOTS.mkdir(parents=True, exist_ok=True)
+    shared = SHARED_SHOTS / name
+    shutil.copyfile(path, shared)
+    print(f"screenshot: {path} (copy: {shared})")
+    return shared
+
+
+def test_the_compact_articles_table(server, page, tmp_path):
+    page.goto(f"{server}/archive/articles")
+    visible = [h.strip().split("\n")[0].replace("\u00a0▲", "").replace("\u00a0▼", "")
+               for h in page.locator("table.rows-and-columns th").all_inner_texts()]
+    assert visible == ["id", "published_day", "source", "title", "author", "language",
+                       "access", "text"]
+    _shot(page, tmp_path, "newsroom-1-compact-articles.png")
+    assert not page.locator("dl.rassegna-columns").is_visible()  # folded in <details>
+    assert page.locator("table.rows-and-columns").bounding_box()["y"] < 900  # above the fold
+    page.click("text=all columns")
+    page.wait_for_load_state()
+    assert page.locator("th.col-content_hash").is_visible()
+
+
+def test_an_edit_and_its_diff(server, page, tmp_path):
+    page.goto(f"{server}/archive/edited_articles")
+    diff = page.locator("td.col-diff").first.inner_text()
+    assert "headline: " in diff and "{+rinvia il bilancio+}" in diff
+    assert page.locator("a.rassegna-feed, p.rassegna-feed a").first.is_visible()
+    _shot(page, tmp_path, "newsroom-2-edit-diff.png")
+
+
+def test_the_source_health_panel(server, page, tmp_path):
+    page.goto(f"{server}/-/dashboards/rassegna")
+    page.wait_for_selector("#chart-source-health svg, #chart-source-health canvas",
+                           timeout=20000)
+    page.wait_for_timeout(500)
+    panel = page.locator("#chart-source-health")
+    panel.scroll_into_view_if_needed()
+    text = panel.text_content()
+    assert "ai-notizie" in text and "needs attention" in text
+    assert "last run" in text and "why" in text
+    _shot(page, tmp_path, "newsroom-3-source-health.png")
