@@ -42,7 +42,8 @@ def test_fresh_archive_has_every_table_wal_and_recorded_migrations(arc):
     assert arc.db.journal_mode == "wal"
     applied = [r["name"] for r in arc.db["_sqlite_migrations"].rows]
     assert applied == ["m001_initial", "m002_published_month", "m003_published_day",
-                       "m004_story_id", "m005_access", "m006_version_diff"]
+                       "m004_story_id", "m005_access", "m006_version_diff",
+                       "m007_facet_counts"]
 
 
 def test_reopening_applies_nothing(tmp_path):
@@ -60,7 +61,8 @@ def test_older_archive_upgrades_itself_and_keeps_its_rows(tmp_path):
     db.close()
     arc = Archive(path)
     assert arc.applied_migrations == ["m002_published_month", "m003_published_day",
-                                      "m004_story_id", "m005_access", "m006_version_diff"]
+                                      "m004_story_id", "m005_access", "m006_version_diff",
+                       "m007_facet_counts"]
     row = arc.db.execute("SELECT title, published_month FROM articles").fetchone()
     assert row == ("T", "2024-03")
     indexes = {i.name for i in arc.db["articles"].indexes}

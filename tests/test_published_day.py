@@ -78,7 +78,7 @@ def test_migration_fills_published_day_from_published_at_in_the_sources_zone(tmp
     _old_archive(path)
     with Archive(path) as arc:
         assert arc.applied_migrations == ["m003_published_day", "m004_story_id", "m005_access",
-                                          "m006_version_diff"]
+                                          "m006_version_diff", "m007_facet_counts"]
         # a UTC time in the zone of its source, when the archive knows it
         assert _day(arc.db, "https://r/aware") == ROME_DAY
         assert _day(arc.db, "https://r/month-end") == "2024-03-01"
