@@ -2,7 +2,7 @@
 
 A real ``rassegna serve`` (its own process, on a free loopback port) is read by two threads —
 the JSON API (a page of rows plus a count through SQL) and a full ``?_stream=on`` CSV — for as
-long as a real ``rassegna crawl`` writes 200 articles into the same archive. Every response
+long as a real ``rassegna crawl`` writes 140 articles into the same archive. Every response
 must be 200, none may mention "database is locked", every row must be whole (its url, title and
 text belong to the same story), and counts only grow. WAL mode is what makes this work:
 readers see the last committed batch, never a half-written one, and never block the writer.
@@ -31,7 +31,7 @@ from tests.sitekit import article_page, index_page, paragraphs
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("timing")]
 
-SECTIONS, PER_SECTION = 10, 20
+SECTIONS, PER_SECTION = 7, 20
 STORY = re.compile(r"/(\d+)/story-(\d+)\.html$")
 
 
