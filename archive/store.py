@@ -361,7 +361,8 @@ class Archive:
             self._save_version(article_id, before, row, utcnow(), None)
             outcome = "changed"
         if before["content_hash"] != row["content_hash"]:
-            story_id = self.stories.assign(article_id, row["text"], story_id)
+            story_id = self.stories.assign(article_id, row["text"], story_id,
+                                           row.get("content_hash"))
         self.conn.execute(_UPDATE_RECORD, {**row, "story_id": story_id, "id": article_id})
         return outcome
 
@@ -407,7 +408,8 @@ class Archive:
             # give the row, so the story can be decided (and its bands kept) beforehand.
             article_id = self.conn.execute(
                 "SELECT coalesce(max(id), 0) + 1 FROM articles").fetchone()[0]
-            story_id = self.stories.assign(article_id, row["text"])
+            story_id = self.stories.assign(article_id, row["text"],
+                                           content_hash=row.get("content_hash"))
             self.conn.execute(_INSERT_ARTICLE, {**row, "id": article_id, "story_id": story_id})
             return "new"
         article_id, old_hash, old_title, story_id = old
@@ -420,7 +422,8 @@ class Archive:
         self._save_version(article_id, {"title": before[0], "text": before[1]}, row,
                            row["last_seen_at"], row["crawl_run_id"])
         if old_hash != row["content_hash"]:
-            story_id = self.stories.assign(article_id, row["text"], story_id)
+            story_id = self.stories.assign(article_id, row["text"], story_id,
+                                           row.get("content_hash"))
         self.conn.execute(_UPDATE_ARTICLE, {**row, "id": article_id, "story_id": story_id})
         return "changed"
 

@@ -134,7 +134,8 @@ class StoryIndex:
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
 
-    def assign(self, article_id: int, text: str, current: int | None = None) -> int:
+    def assign(self, article_id: int, text: str, current: int | None = None,
+               content_hash: str | None = None) -> int:
         """The story of article ``article_id`` with body ``text``; registers its bands.
 
         The story of the most similar earlier article at ``THRESHOLD`` or above, else the
@@ -142,7 +143,7 @@ class StoryIndex:
         not exist yet (a new article takes the id it is about to be inserted with).
         """
         keys = band_keys(shingles(text))
-        story = self._best_match(article_id, text, keys)
+        story = self._best_match(article_id, text, keys, content_hash)
         if story is None:
             story = current if current is not None else article_id
         if keys:
@@ -151,7 +152,8 @@ class StoryIndex:
                 [(k, article_id) for k in keys])
         return story
 
-    def _best_match(self, article_id: int, text: str, keys: list[int]) -> int | None:
+    def _best_match(self, article_id: int, text: str, keys: list[int],
+                    content_hash: str | None = None) -> int | None:
         if not keys:
             return None
         shared = Counter(found for (found,) in self.conn.execute(
@@ -160,14 +162,23 @@ class StoryIndex:
         shared.pop(article_id, None)  # its own bands, from before an edit
         candidates = sorted(shared, key=lambda a: (-shared[a], a))[:MAX_CHECKS]
         best: tuple[float, int] | None = None
-        whole = shingles(text, sample=False) if candidates else []
+        whole: list[int] | None = None
         for candidate in candidates:
             found = self.conn.execute(
-                "SELECT coalesce(story_id, id), text FROM articles WHERE id = ?",
+                "SELECT coalesce(story_id, id), content_hash FROM articles WHERE id = ?",
                 (candidate,)).fetchone()
             if found is None:
                 continue
-            similarity = jaccard(whole, shingles(found[1] or "", sample=False))
+            if content_hash is not None and found[1] == content_hash:
+                # the same normalised text, so the same tokens: no shingles to compare (an
+                # unchanged copy is the commonest wire copy, and the costliest to check)
+                similarity = 1.0
+            else:
+                if whole is None:
+                    whole = shingles(text, sample=False)
+                other = self.conn.execute("SELECT text FROM articles WHERE id = ?",
+                                          (candidate,)).fetchone()[0]
+                similarity = jaccard(whole, shingles(other or "", sample=False))
             if similarity >= THRESHOLD and (best is None or (-similarity, found[0]) < best):
                 best = (-similarity, found[0])
         return best[1] if best else None
