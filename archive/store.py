@@ -324,6 +324,9 @@ class Archive:
         row.update(url=url, source=item["source"], first_seen_at=at, last_seen_at=at,
                    crawl_run_id=run_id, etag=headers.get("etag"),
                    last_modified=headers.get("last-modified"))
+        # The text's story band keys when an extraction worker computed them
+        # (extract.fingerprint.story_keys); not a column: _write_article takes it out.
+        row["_story_keys"] = item.get("story_keys")
         html, packed, size = item.get("raw_html"), item.get("raw_html_zstd"), item.get("raw_size")
         if packed is None and html is not None:
             html = html.encode("utf-8") if isinstance(html, str) else bytes(html)
@@ -400,6 +403,7 @@ class Archive:
         return row
 
     def _write_article(self, row: dict[str, Any]) -> str:
+        keys = row.pop("_story_keys", None)
         old = self.conn.execute(
             "SELECT id, content_hash, title, story_id FROM articles WHERE url = ?", (row["url"],)
         ).fetchone()
@@ -409,7 +413,7 @@ class Archive:
             article_id = self.conn.execute(
                 "SELECT coalesce(max(id), 0) + 1 FROM articles").fetchone()[0]
             story_id = self.stories.assign(article_id, row["text"],
-                                           content_hash=row.get("content_hash"))
+                                           content_hash=row.get("content_hash"), keys=keys)
             self.conn.execute(_INSERT_ARTICLE, {**row, "id": article_id, "story_id": story_id})
             return "new"
         article_id, old_hash, old_title, story_id = old
@@ -423,7 +427,7 @@ class Archive:
                            row["last_seen_at"], row["crawl_run_id"])
         if old_hash != row["content_hash"]:
             story_id = self.stories.assign(article_id, row["text"], story_id,
-                                           row.get("content_hash"))
+                                           row.get("content_hash"), keys)
         self.conn.execute(_UPDATE_ARTICLE, {**row, "id": article_id, "story_id": story_id})
         return "changed"
 

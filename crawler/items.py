@@ -36,6 +36,7 @@ class PageItem:
     # Set by ExtractPipeline: the record, and the body compressed for raw_pages by the worker.
     record: dict[str, Any] | None = None
     raw_zstd: bytes | None = None
+    story_keys: list[int] | None = None  # the text's story band keys, from the worker
 
 
 @dataclass

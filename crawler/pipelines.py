@@ -80,6 +80,7 @@ class ExtractPipeline:
         record["url"] = article_url(item.url, record.get("canonical_url"), item.site_hosts)
         item.record = record
         item.raw_zstd = result.get("raw_zstd")
+        item.story_keys = result.get("story_keys")
         return item
 
     async def _extract(self, item: PageItem) -> dict[str, Any]:
@@ -205,6 +206,7 @@ def archive_row(item: Any, stats: StatsCollector) -> dict[str, Any] | None:
             "headers": item.headers,
             "status": item.status,
             "fetched_at": item.fetched_at,
+            "story_keys": item.story_keys,
         }
     if isinstance(item, NotModifiedItem):
         stats.inc_value(f"rassegna/source/{item.source}/not_modified")

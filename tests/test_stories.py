@@ -301,3 +301,25 @@ def test_an_unchanged_copy_joins_by_its_content_hash_without_shingling_the_first
     assert story_two == story_one == one != two
     assert calls == [True]  # its own bands only: no whole-text Jaccard against the first
     assert stories.same_story(text, text)
+
+
+def test_band_keys_an_extraction_worker_computed_are_the_ones_registered(arc):
+    item = article_item(fake_article(3))
+    item["story_keys"] = [11, 22]
+    arc.write_batch([item])
+    assert {k for (k,) in arc.conn.execute("SELECT key FROM story_bands")} == {11, 22}
+
+
+def test_the_extraction_worker_returns_the_articles_story_keys():
+    from crawler.extraction import extract_page
+
+    html = (PAIRS / "en-wire-quake.txt").read_text(encoding="utf-8")
+    page = ("<html><head><title>Quake</title><meta property='og:type' content='article'>"
+            "</head><body><article><h1>Quake</h1>"
+            + "".join(f"<p>{line}</p>" for line in html.splitlines() if line.strip())
+            + "</article></body></html>").encode()
+    result = extract_page(page, "https://n.example/quake", "2024-03-01T00:00:00+00:00",
+                          None, None, None, {})
+    assert result["record"]["is_article"]
+    assert result["story_keys"] == stories.story_keys(result["record"]["text"])
+    assert len(result["story_keys"]) == stories.BANDS
