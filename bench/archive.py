@@ -42,6 +42,7 @@ from archive import Archive
 from archive.serve import build_datasette, database_name
 from archive.synthetic import article_item, fake_article, rare_word
 from extract import content_hash
+from extract.fingerprint import story_keys
 
 BATCH = 500
 CHUNK = 5000
@@ -57,7 +58,12 @@ TARGETS = {"page": 300, "facet": 300, "search": 300}
 
 
 def _items(start: int) -> list[dict]:
-    return [article_item(fake_article(i)) for i in range(start, start + BATCH)]
+    """A batch as the crawl's writer gets it: the extraction workers send each article's
+    story band keys with its record (and its page compressed), generated here untimed."""
+    items = [article_item(fake_article(i)) for i in range(start, start + BATCH)]
+    for item in items:
+        item["story_keys"] = story_keys(item["record"]["text"])
+    return items
 
 
 def _records(start: int) -> list[dict]:
