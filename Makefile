@@ -46,10 +46,11 @@ browser-deps:
 redis-deps:
 	@command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
 
-# Tests run in parallel (pytest-xdist, one worker per core): the tests of one xdist_group run
-# one after another in one worker (tests/conftest.py says which). TEST_WORKERS=0 runs them in
-# this process, one at a time.
-TEST_WORKERS ?= auto
+# Tests run in parallel (pytest-xdist): the tests of one xdist_group run one after another in
+# one worker (tests/conftest.py says which). One worker more than the cores: the suite waits on
+# crawls, servers and timeouts much of its time (run in one process it used 76% of a core).
+# TEST_WORKERS=0 runs the tests in this process, one at a time.
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 PYTEST := $(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup
 
 test: install browser-deps redis-deps
