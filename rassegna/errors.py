@@ -12,6 +12,7 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_LOCKED = 3
 EXIT_NOTHING_FETCHED = 4
+EXIT_ATTENTION = 5
 
 
 class RassegnaError(click.ClickException):
@@ -40,3 +41,9 @@ class NothingFetched(RassegnaError):
     """Not one page, feed or sitemap of the crawl could be fetched (exit status 4)."""
 
     exit_code = EXIT_NOTHING_FETCHED
+
+
+class NeedsAttention(RassegnaError):
+    """At least one source needs attention, or no run was recorded lately (exit status 5)."""
+
+    exit_code = EXIT_ATTENTION

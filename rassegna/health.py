@@ -12,15 +12,7 @@ from datetime import datetime
 
 import click
 
-from rassegna.errors import RassegnaError
-
-EXIT_ATTENTION = 5
-
-
-class NeedsAttention(RassegnaError):
-    """At least one source needs attention, or no run was recorded lately (exit status 5)."""
-
-    exit_code = EXIT_ATTENTION
+from rassegna.errors import NeedsAttention
 
 
 def report_health(db_path: str, *, as_json: bool, now: datetime | None = None) -> None:
