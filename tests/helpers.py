@@ -90,3 +90,24 @@ def html_response(url: str, body: str | bytes = b"", status: int = 200,
     head = {"Content-Type": "text/html; charset=utf-8", **header_names(**headers)}
     return HtmlResponse(url, status=status, body=data, headers=head,
                         request=request if request is not None else Request(url))
+
+
+def started_datasette(path: Path | str) -> Any:
+    """The project's Datasette over the archive at ``path``, its startup hooks run."""
+    import asyncio
+
+    from archive.serve import build_datasette
+
+    ds = build_datasette(path)
+    asyncio.run(ds.invoke_startup())
+    return ds
+
+
+def datasette_get(ds: Any, path: str) -> Any:
+    """GET ``path`` through ``datasette.client``; the response, which must be a 200."""
+    import asyncio
+
+    response = asyncio.run(ds.client.get(path))
+    assert response.status_code == 200, (path, response.text[:500])
+    return response
+

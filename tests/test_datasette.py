@@ -12,6 +12,7 @@ import pytest
 from archive import Archive
 from archive.serve import UnsafeHost, build_datasette, build_metadata, check_host
 from archive.synthetic import article_item, fake_article
+from tests.helpers import datasette_get, started_datasette
 
 DB = "archive"
 HOSTILE_TITLE = '<script>alert("t")</script><img src=x onerror=alert("i")> Società'
@@ -49,18 +50,10 @@ def archive_path(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def ds(archive_path):
-    ds = build_datasette(archive_path)
-    asyncio.run(ds.invoke_startup())
-    return ds
+    return started_datasette(archive_path)
 
 
-def get(ds, path):
-    async def fetch():
-        return await ds.client.get(path)
-
-    response = asyncio.run(fetch())
-    assert response.status_code == 200, (path, response.text[:500])
-    return response
+get = datasette_get
 
 
 def rows(ds, path):

@@ -3,7 +3,6 @@ source-health panel, and the sample site's wire copy, paywall, consent wall and 
 
 from __future__ import annotations
 
-import asyncio
 import re
 import socket
 import sqlite3
@@ -15,10 +14,9 @@ import pytest
 
 from archive import Archive
 from archive.schema import FACET_COLUMNS, facet_count_pairs
-from archive.serve import build_datasette
 from archive.synthetic import article_item, fake_article
 from rassegna.sample_site import load_manifest, serve_in_thread
-from tests.helpers import crawl, write_sources
+from tests.helpers import crawl, datasette_get, started_datasette, write_sources
 
 DB = "archive"
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -48,15 +46,10 @@ def archive_path(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def ds(archive_path):
-    ds = build_datasette(archive_path)
-    asyncio.run(ds.invoke_startup())
-    return ds
+    return started_datasette(archive_path)
 
 
-def get(ds, path):
-    response = asyncio.run(ds.client.get(path))
-    assert response.status_code == 200, (path, response.text[:500])
-    return response
+get = datasette_get
 
 
 def article(ds, url_part):
